@@ -1,0 +1,75 @@
+"""`flask` commands for every operational task: seed, create-admin, demo."""
+
+import os
+import secrets
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.extensions import db
+
+
+def seed_all(verbose: bool = True) -> dict:
+    """Roles and permissions, dictionaries, regions. Idempotent: safe on every start."""
+    from app.base_data.services import seed_dictionaries, seed_regions
+    from app.core.roles import sync_roles
+
+    counts = sync_roles(current_app.appbuilder)
+    added = seed_dictionaries(db.session)
+    regions = seed_regions(db.session)
+    db.session.commit()
+    if verbose:
+        click.echo(f"roles synced: {counts}; dictionary entries added: {added}; regions added: {regions}")
+    return {"roles": counts, "dictionaries": added, "regions": regions}
+
+
+def ensure_admin(password: str | None = None, username: str = "admin") -> str | None:
+    """Create the admin once. Returns the generated password when one had to be made (printed once)."""
+    sm = current_app.appbuilder.sm
+    if sm.find_user(username=username):
+        return None
+    generated = None
+    if not password:
+        password = os.environ.get("ADMIN_PASSWORD")
+    if not password:
+        generated = password = secrets.token_urlsafe(12)
+    user = sm.add_user(
+        username=username,
+        first_name="管理员",
+        last_name="系统",
+        email=f"{username}@example.invalid",
+        role=sm.find_role("Admin"),
+        password=password,
+    )
+    if not user:
+        raise click.ClickException("could not create the admin user")
+    return generated
+
+
+def register_cli(app) -> None:
+    @app.cli.command("seed")
+    @with_appcontext
+    def seed_command():
+        """Sync roles/permissions and seed dictionaries and regions (idempotent)."""
+        seed_all()
+
+    @app.cli.command("create-admin")
+    @click.option("--username", default="admin")
+    @click.option("--password", default=None, help="Default: $ADMIN_PASSWORD, else generated and printed once.")
+    @with_appcontext
+    def create_admin_command(username, password):
+        """Create the administrator account if it does not exist."""
+        generated = ensure_admin(password, username)
+        if generated:
+            click.echo(f"admin user '{username}' created with password: {generated}")
+        else:
+            click.echo(f"admin user '{username}' ready")
+
+    @app.cli.command("demo")
+    @with_appcontext
+    def demo_command():
+        """Load realistic demo data (idempotent)."""
+        from app.base_data.demo import load_demo
+
+        click.echo(load_demo())

@@ -1,0 +1,106 @@
+"""Base REST API: same permissions and data scope as the pages; errors as JSON {"message"} in Chinese, never 500."""
+
+from flask import request
+from flask_appbuilder.api import ModelRestApi
+from flask_babel import gettext
+from marshmallow import fields as mm_fields
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from app.core.errors import BusinessError
+from app.core.roles import METHOD_PERMISSIONS
+from app.core.usage import ensure_deletable
+from app.core.views import ScopedViewMixin
+from app.extensions import db
+
+
+def translate_marshmallow_messages() -> None:
+    """marshmallow's default field errors, in the request's language (lazy: evaluated when the error is built)."""
+    from flask_babel import lazy_gettext as _
+
+    mm_fields.Field.default_error_messages = {
+        "required": _("This field is required."),
+        "null": _("This field may not be empty."),
+        "validator_failed": _("Invalid value."),
+    }
+    mm_fields.String.default_error_messages = {"invalid": _("Not a valid text."), "invalid_utf8": _("Not valid text.")}
+    mm_fields.Integer.default_error_messages = {"invalid": _("Not a valid whole number.")}
+    mm_fields.Number.default_error_messages = {
+        "invalid": _("Not a valid number."),
+        "too_large": _("Number too large."),
+    }
+    mm_fields.Decimal.default_error_messages = {"special": _("Not a valid number.")}
+    mm_fields.Boolean.default_error_messages = {"invalid": _("Not a valid true/false value.")}
+    mm_fields.Date.default_error_messages = {
+        "invalid": _("Not a valid date (YYYY-MM-DD)."),
+        "format": _("Not a valid date (YYYY-MM-DD)."),
+    }
+    mm_fields.DateTime.default_error_messages = {
+        "invalid": _("Not a valid date and time."),
+        "format": _("Not a valid date and time."),
+    }
+
+
+class BaseApi(ScopedViewMixin, ModelRestApi):
+    method_permission_name = METHOD_PERMISSIONS
+    allow_browser_login = True
+    page_size = 20
+    max_page_size = 100
+
+    def __init__(self):
+        self._declare()
+        super().__init__()
+
+    # ---- Chinese messages instead of FAB's English ones
+    def response_400(self, message=None):
+        return self.response(400, message=message or gettext("The request is not correct."))
+
+    def response_401(self):
+        return self.response(401, message=gettext("Please log in."))
+
+    def response_403(self):
+        return self.response(403, message=gettext("You do not have permission for this."))
+
+    def response_404(self):
+        return self.response(404, message=gettext("Not found."))
+
+    def response_422(self, message=None):
+        return self.response(422, message=message or gettext("The data could not be processed."))
+
+    def response_500(self, message=None):
+        return self.response(500, message=gettext("Internal error; the change was not saved."))
+
+    # ---- the same rules as the pages
+    def pre_add(self, item):
+        self._check(item)
+
+    def pre_update(self, item):
+        self._check(item)
+
+    def pre_delete(self, item):
+        ensure_deletable(db.session, item)
+
+    def _guard(self, call):
+        if request.method in ("POST", "PUT") and not isinstance(request.get_json(silent=True), dict):
+            return self.response_400(gettext("The request body must be a JSON object."))
+        try:
+            return call()
+        except BusinessError as e:
+            db.session.rollback()
+            return self.response(e.status_code, message=str(e))
+        except IntegrityError:
+            db.session.rollback()
+            return self.response_422(
+                gettext("This conflicts with an existing record (a duplicate or an entry in use).")
+            )
+        except SQLAlchemyError:
+            db.session.rollback()
+            return self.response_422()
+
+    def post_headless(self):
+        return self._guard(super().post_headless)
+
+    def put_headless(self, pk):
+        return self._guard(lambda: super(BaseApi, self).put_headless(pk))
+
+    def delete_headless(self, pk):
+        return self._guard(lambda: super(BaseApi, self).delete_headless(pk))

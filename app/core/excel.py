@@ -1,0 +1,449 @@
+"""Excel export and import, written once for every list and every importable model.
+
+Export streams rows from the database into xlsxwriter's constant_memory mode (memory stays flat whatever the row
+count), continues on a new sheet past Excel's row limit, and writes text as text so a cell beginning with = + - @
+can never become a formula. Import reads with python-calamine, validates every row before writing anything, and
+either writes all rows in one transaction or writes nothing and returns an error report (row, column, reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import tempfile
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import xlsxwriter
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
+
+from app.core.errors import BusinessError
+from app.core.formatting import to_local
+
+EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included
+TEXT, INT, DECIMAL, MONEY, QTY, DATE, DATETIME, BOOL = (
+    "text",
+    "int",
+    "decimal",
+    "money",
+    "qty",
+    "date",
+    "datetime",
+    "bool",
+)
+
+
+@dataclass
+class Column:
+    key: str  # attribute path on the model, dotted for relations ("category.name")
+    label: object  # lazy string, shown as the header
+    kind: str = TEXT
+    getter: Callable | None = None  # overrides attribute lookup
+
+    def value(self, obj):
+        if self.getter is not None:
+            return self.getter(obj)
+        for part in self.key.split("."):
+            if obj is None:
+                return None
+            obj = getattr(obj, part, None)
+        return obj
+
+
+# ---------------------------------------------------------------- export
+
+
+def write_xlsx(target, sheet_name: str, columns: list[Column], rows: Iterable, max_rows: int = EXCEL_MAX_ROWS) -> int:
+    """Write header + rows (model objects or tuples) to `target` (path or file object); return the data row count."""
+    wb = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "default_date_format": "yyyy-mm-dd",
+        },
+    )
+    header_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    formats = {
+        DATE: wb.add_format({"num_format": "yyyy-mm-dd"}),
+        DATETIME: wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        MONEY: wb.add_format({"num_format": "¥#,##0.00"}),
+        DECIMAL: wb.add_format({"num_format": "#,##0.00"}),
+        QTY: wb.add_format({"num_format": "#,##0.###"}),
+        INT: wb.add_format({"num_format": "0"}),
+    }
+    headers = [str(c.label) for c in columns]
+    yes, no = gettext("Yes"), gettext("No")
+    sheet_index = 0
+    ws = None
+    row_in_sheet = max_rows  # forces the first sheet
+    total = 0
+    for item in rows:
+        if row_in_sheet >= max_rows:
+            sheet_index += 1
+            title = sheet_name if sheet_index == 1 else f"{sheet_name}{sheet_index}"
+            ws = wb.add_worksheet(_sheet_title(title))
+            for ci, h in enumerate(headers):
+                ws.write_string(0, ci, h, header_fmt)
+                ws.set_column(ci, ci, max(10, min(40, len(h) * 2 + 4)))
+            ws.freeze_panes(1, 0)
+            row_in_sheet = 1
+        values = item if isinstance(item, tuple) else tuple(c.value(item) for c in columns)
+        for ci, (col, value) in enumerate(zip(columns, values)):
+            _write_cell(ws, row_in_sheet, ci, col.kind, value, formats, yes, no)
+        row_in_sheet += 1
+        total += 1
+    if ws is None:
+        ws = wb.add_worksheet(_sheet_title(sheet_name))
+        for ci, h in enumerate(headers):
+            ws.write_string(0, ci, h, header_fmt)
+    wb.close()
+    return total
+
+
+def _sheet_title(title: str) -> str:
+    for ch in "[]:*?/\\":
+        title = title.replace(ch, " ")
+    return title[:31] or "Sheet1"
+
+
+def _write_cell(ws, r, c, kind, value, formats, yes, no) -> None:
+    if value is None or value == "":
+        return
+    if isinstance(value, bool):
+        ws.write_string(r, c, yes if value else no)
+    elif isinstance(value, dt.datetime):
+        ws.write_datetime(r, c, to_local(value).replace(tzinfo=None), formats[DATETIME])
+    elif isinstance(value, dt.date):
+        ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), formats[DATE])
+    elif isinstance(value, (int, float, Decimal)):
+        ws.write_number(r, c, float(value), formats.get(kind, formats[DECIMAL] if isinstance(value, Decimal) else None))
+    else:
+        # write_string: text stays text, so "=cmd|..." is never a formula
+        ws.write_string(r, c, str(value))
+
+
+def xlsx_tempfile(sheet_name: str, columns: list[Column], rows: Iterable) -> tuple[str, int]:
+    """Write to a temporary file (streamed back by the caller) and return its path and row count."""
+    tmp = tempfile.NamedTemporaryFile(prefix="export-", suffix=".xlsx", delete=False)
+    tmp.close()
+    count = write_xlsx(tmp.name, sheet_name, columns, rows)
+    return tmp.name, count
+
+
+def xlsx_bytes(sheet_name: str, columns: list[Column], rows: Iterable) -> bytes:
+    buf = io.BytesIO()
+    write_xlsx(buf, sheet_name, columns, rows)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- import
+
+
+@dataclass
+class Field:
+    key: str
+    label: object
+    kind: str = TEXT
+    required: bool = False
+    max_length: int | None = None
+    lookup: Callable[[str], object] | None = None  # text → related object (None if unknown)
+    lookup_error: object = None
+    help: object = ""
+    english: str = ""  # English header accepted besides the Chinese one
+
+    def headers(self) -> set[str]:
+        names = {str(self.label), self.key, self.english}
+        return {_norm_header(n) for n in names if n}
+
+
+class RowError(Exception):
+    def __init__(self, column, message):
+        super().__init__(str(message))
+        self.column = column
+        self.message = message
+
+
+@dataclass
+class ImportSpec:
+    name: str  # used for the template's file name
+    title: object
+    fields: list[Field]
+    create: Callable[[dict], object]  # service function: validated dict → new model object (not yet added)
+    unique_keys: list[str] = field(default_factory=list)
+    exists: Callable[[str, object], bool] | None = None  # (key, value) → True if already in the database
+
+    def field_by_key(self, key):
+        return next(f for f in self.fields if f.key == key)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    total: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def template_bytes(spec: ImportSpec) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"strings_to_formulas": False})
+    ws = wb.add_worksheet(_sheet_title(str(spec.title)))
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    req = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+    text_fmt = wb.add_format({"num_format": "@"})
+    for ci, f in enumerate(spec.fields):
+        ws.write_string(0, ci, str(f.label), req if f.required else head)
+        ws.set_column(ci, ci, max(12, len(str(f.label)) * 2 + 4), text_fmt if f.kind == TEXT else None)
+    ws.freeze_panes(1, 0)
+    notes = wb.add_worksheet(gettext("Instructions"))
+    notes.write_row(0, 0, [gettext("Column"), gettext("Required"), gettext("Format"), gettext("Notes")], head)
+    kinds = {
+        TEXT: gettext("Text"),
+        INT: gettext("Whole number"),
+        DECIMAL: gettext("Number"),
+        MONEY: gettext("Amount"),
+        QTY: gettext("Quantity"),
+        DATE: gettext("Date (YYYY-MM-DD)"),
+        BOOL: gettext("Yes/No"),
+        DATETIME: gettext("Date and time"),
+    }
+    for ri, f in enumerate(spec.fields, start=1):
+        notes.write_row(ri, 0, [str(f.label), gettext("Yes") if f.required else "", kinds.get(f.kind, ""), str(f.help)])
+    notes.set_column(0, 0, 16)
+    notes.set_column(3, 3, 60)
+    notes.write_string(len(spec.fields) + 2, 0, gettext("Fill in the first sheet from row 2; keep the header row."))
+    wb.close()
+    return buf.getvalue()
+
+
+def report_bytes(result: ImportResult) -> bytes:
+    buf = io.BytesIO()
+    cols = [Column("row", _("Row"), INT), Column("column", _("Column")), Column("reason", _("Reason"))]
+    write_xlsx(buf, gettext("Errors"), cols, ((r, c, m) for r, c, m in result.errors))
+    return buf.getvalue()
+
+
+def _norm_header(text) -> str:
+    return unicodedata.normalize("NFKC", str(text)).strip().lower().replace(" ", "").replace("*", "")
+
+
+def read_rows(data: bytes, max_rows: int, max_unzipped: int) -> tuple[list[str], Iterator[list]]:
+    """Open an xlsx held in memory; refuse non-xlsx, corrupt, oversized and empty files with a clear message."""
+    if not data:
+        raise BusinessError(_("The file is empty."), 400)
+    if not data.startswith(b"PK\x03\x04"):
+        raise BusinessError(_("This is not an Excel .xlsx file. Please use the downloaded template."), 400)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if sum(i.file_size for i in zf.infolist()) > max_unzipped:
+                raise BusinessError(_("The file is too large once unpacked."), 400)
+            if "xl/workbook.xml" not in zf.namelist():
+                raise BusinessError(_("This is not an Excel .xlsx file. Please use the downloaded template."), 400)
+    except zipfile.BadZipFile:
+        raise BusinessError(_("The file is damaged and cannot be read."), 400) from None
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = wb.get_sheet_by_index(0)
+        # +2: the header and one row beyond the limit, so "too many rows" is detected without reading everything
+        raw = sheet.iter_rows()
+    except Exception:  # calamine raises several error types for damaged workbooks
+        raise BusinessError(_("The file is damaged and cannot be read."), 400) from None
+    try:
+        header = next(raw, None)
+    except Exception:
+        raise BusinessError(_("The file is damaged and cannot be read."), 400) from None
+    if header is None or not any(str(h).strip() for h in header):
+        raise BusinessError(_("The file is empty."), 400)
+
+    def rows():
+        count = 0
+        try:
+            for row in raw:
+                if not any(v not in (None, "") and str(v).strip() for v in row):
+                    continue
+                count += 1
+                if count > max_rows:
+                    raise BusinessError(
+                        _("The file has more than %(max)s rows; split it into smaller files.", max=max_rows), 400
+                    )
+                yield row
+        except BusinessError:
+            raise
+        except Exception:
+            raise BusinessError(_("The file is damaged and cannot be read."), 400) from None
+
+    return [str(h) if h is not None else "" for h in header], rows()
+
+
+def map_headers(spec: ImportSpec, header: list[str]) -> dict[int, Field]:
+    mapping: dict[int, Field] = {}
+    unknown = []
+    for idx, text in enumerate(header):
+        if not str(text).strip():
+            continue
+        norm = _norm_header(text)
+        f = next((f for f in spec.fields if norm in f.headers()), None)
+        if f is None:
+            unknown.append(str(text))
+        elif f in mapping.values():
+            raise BusinessError(_('Column "%(name)s" appears twice.', name=text), 400)
+        else:
+            mapping[idx] = f
+    missing = [str(f.label) for f in spec.fields if f.required and f not in mapping.values()]
+    if unknown or missing:
+        parts = []
+        if missing:
+            parts.append(gettext("missing columns: %(cols)s", cols="、".join(missing)))
+        if unknown:
+            parts.append(gettext("unknown columns: %(cols)s", cols="、".join(unknown)))
+        raise BusinessError(
+            _(
+                "The header row does not match the template (%(detail)s). Please use the downloaded template.",
+                detail="; ".join(parts),
+            ),
+            400,
+        )
+    return mapping
+
+
+def parse_value(f: Field, raw):
+    """Turn one cell into a Python value of the field's kind; raise RowError with a Chinese reason."""
+    if isinstance(raw, str):
+        raw = unicodedata.normalize("NFKC", raw).strip()
+    if raw is None or raw == "":
+        if f.required:
+            raise RowError(f.label, _("This column is required."))
+        return None
+    try:
+        if f.kind == TEXT:
+            text = _format_number(raw) if isinstance(raw, float) else str(raw)
+            if f.max_length and len(text) > f.max_length:
+                raise RowError(f.label, _("At most %(n)s characters.", n=f.max_length))
+            if f.lookup is not None:
+                obj = f.lookup(text)
+                if obj is None:
+                    raise RowError(f.label, f.lookup_error or _('Unknown value "%(v)s".', v=text))
+                return obj
+            return text
+        if f.kind == INT:
+            d = Decimal(str(raw).replace(",", ""))
+            if d != d.to_integral_value():
+                raise RowError(f.label, _("Must be a whole number."))
+            return int(d)
+        if f.kind in (DECIMAL, MONEY, QTY):
+            d = Decimal(_format_number(raw) if isinstance(raw, float) else str(raw).replace(",", "").lstrip("¥"))
+            if not d.is_finite():
+                raise InvalidOperation
+            places = Decimal("0.001") if f.kind == QTY else Decimal("0.01")
+            if d != d.quantize(places):
+                raise RowError(f.label, _("Too many decimal places."))
+            return d.quantize(places)
+        if f.kind == BOOL:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"是", "启用", "yes", "y", "true", "1", "1.0"}:
+                return True
+            if text in {"否", "停用", "no", "n", "false", "0", "0.0"}:
+                return False
+            raise RowError(f.label, _("Write 是 or 否."))
+        if f.kind == DATE:
+            if isinstance(raw, dt.datetime):
+                return raw.date()
+            if isinstance(raw, dt.date):
+                return raw
+            text = str(raw).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
+            return dt.date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))
+    except RowError:
+        raise
+    except (InvalidOperation, ValueError, TypeError):
+        pass
+    kinds = {
+        INT: _("a whole number"),
+        DECIMAL: _("a number"),
+        MONEY: _("an amount"),
+        QTY: _("a quantity"),
+        DATE: _("a date like 2026-01-31"),
+        BOOL: _("是 or 否"),
+    }
+    raise RowError(f.label, _('"%(v)s" is not %(kind)s.', v=raw, kind=kinds.get(f.kind, f.kind)))
+
+
+def _format_number(value: float) -> str:
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def run_import(spec: ImportSpec, data: bytes, session, max_rows: int, max_unzipped: int) -> ImportResult:
+    """Validate every row, then write all of them in one transaction, or nothing."""
+    header, rows = read_rows(data, max_rows, max_unzipped)
+    mapping = map_headers(spec, header)
+    result = ImportResult()
+    seen: dict[str, dict] = {k: {} for k in spec.unique_keys}
+    objects = []
+    for excel_row, row in enumerate(rows, start=2):
+        result.total += 1
+        values: dict = {}
+        row_ok = True
+        for idx, f in mapping.items():
+            raw = row[idx] if idx < len(row) else None
+            try:
+                values[f.key] = parse_value(f, raw)
+            except RowError as e:
+                result.errors.append((excel_row, str(e.column), str(e.message)))
+                row_ok = False
+        if not row_ok:
+            continue
+        for key in spec.unique_keys:
+            value = values.get(key)
+            if value is None:
+                continue
+            label = str(spec.field_by_key(key).label)
+            norm = str(value).strip().lower()
+            if norm in seen[key]:
+                result.errors.append(
+                    (excel_row, label, gettext("Duplicates row %(row)s of this file.", row=seen[key][norm]))
+                )
+                row_ok = False
+            else:
+                seen[key][norm] = excel_row
+                if spec.exists and spec.exists(key, value):
+                    result.errors.append((excel_row, label, gettext('"%(v)s" already exists.', v=value)))
+                    row_ok = False
+        if not row_ok:
+            continue
+        try:
+            with session.no_autoflush:
+                objects.append(spec.create(values))
+        except RowError as e:
+            result.errors.append((excel_row, str(e.column), str(e.message)))
+        except BusinessError as e:
+            result.errors.append((excel_row, "", str(e)))
+    if result.total == 0:
+        raise BusinessError(_("The file has no data rows."), 400)
+    if result.errors:
+        for obj in objects:
+            if obj in session:
+                session.expunge(obj)
+        session.rollback()
+        return result
+    try:
+        session.add_all(objects)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    result.created = len(objects)
+    return result

@@ -1,0 +1,165 @@
+"""Roles and their permissions, declared as data and synced into FAB's tables on every start (`flask seed`).
+
+Each area registers its views through `register_resource()`, naming which role may read or write; pages and
+REST APIs of one resource share one permission name (`class_permission_name`), so the same grant covers both.
+"""
+
+from collections.abc import Iterable
+
+from flask_appbuilder.security.sqla.models import PermissionView
+from flask_babel import lazy_gettext as _
+
+READ = "read"
+WRITE = "write"
+
+ROLES = {
+    "Admin": _("Administrator"),
+    "SalesManager": _("Sales Manager"),
+    "Salesperson": _("Salesperson"),
+    "Purchaser": _("Purchaser"),
+    "WarehouseKeeper": _("Warehouse Keeper"),
+    "Finance": _("Finance"),
+    "Executive": _("Executive"),
+}
+ALL_ROLES = tuple(ROLES)
+STAFF_ROLES = tuple(r for r in ROLES if r != "Admin")
+
+# Pages every signed-in user needs: own profile, own password, language switch.
+SELF_SERVICE = {
+    "UserInfoEditView": {"can_this_form_get", "can_this_form_post"},
+    "ResetMyPasswordView": {"can_this_form_get", "can_this_form_post"},
+    "UserDBModelView": {"can_userinfo", "resetmypassword"},
+    "SalesPicker": {"can_read"},
+}
+
+# Page/API methods mapped onto the two permissions of a resource (FAB's method_permission_name).
+METHOD_PERMISSIONS = {
+    "list": READ,
+    "show": READ,
+    "download": READ,
+    "export_xlsx": READ,
+    "export_selected": READ,
+    "api_read": READ,
+    "get": READ,
+    "get_list": READ,
+    "info": READ,
+    "add": WRITE,
+    "edit": WRITE,
+    "delete": WRITE,
+    "import_xlsx": WRITE,
+    "import_template": WRITE,
+    "import_report": WRITE,
+    "post": WRITE,
+    "put": WRITE,
+    "api_write": WRITE,
+}
+
+
+class Resource:
+    def __init__(self, name: str, menu: str | None, category: str | None, access: dict):
+        self.name = name
+        self.menu = menu
+        self.category = category
+        self.access = {role: _normalise(level) for role, level in access.items()}
+
+
+def _normalise(level) -> set[str]:
+    if isinstance(level, str):
+        level = {level}
+    perms = set(level)
+    if WRITE in perms:
+        perms.add(READ)
+    return perms
+
+
+RESOURCES: dict[str, Resource] = {}
+
+
+def declare(name: str, access: dict, menu: str | None = None, category: str | None = None) -> None:
+    """Record who may do what on a permission resource (merged when pages and API register separately)."""
+    res = RESOURCES.get(name)
+    if res is None:
+        RESOURCES[name] = Resource(name, menu, category, access)
+        return
+    res.menu = res.menu or menu
+    res.category = res.category or category
+    for role, level in access.items():
+        res.access.setdefault(role, set()).update(_normalise(level))
+
+
+def register_resource(
+    appbuilder,
+    view,
+    *,
+    name: str,
+    label,
+    category: str,
+    category_label,
+    access: dict,
+    icon: str = "fa-table",
+    category_icon: str = "fa-folder",
+    api=None,
+    menu: bool = True,
+) -> None:
+    """Add a page (with its menu item) and optionally its REST API, and declare who may use them."""
+    perm = view.class_permission_name or view.__name__
+    if menu:
+        appbuilder.add_view(
+            view,
+            name,
+            label=label,
+            icon=icon,
+            category=category,
+            category_label=category_label,
+            category_icon=category_icon,
+        )
+    else:
+        appbuilder.add_view_no_menu(view)
+    if api is not None:
+        appbuilder.add_api(api)
+    declare(perm, access, menu=name if menu else None, category=category if menu else None)
+
+
+def role_permissions(role: str) -> set[tuple[str, str]]:
+    """(permission, view_menu) pairs a non-admin role should hold according to the declarations."""
+    wanted: set[tuple[str, str]] = set()
+    for view_menu, perms in SELF_SERVICE.items():
+        wanted.update((p, view_menu) for p in perms)
+    for res in RESOURCES.values():
+        perms = res.access.get(role)
+        if not perms:
+            continue
+        wanted.update((f"can_{p}", res.name) for p in perms)
+        if res.menu:
+            wanted.add(("menu_access", res.menu))
+        if res.category:
+            wanted.add(("menu_access", res.category))
+    return wanted
+
+
+def sync_roles(appbuilder) -> dict[str, int]:
+    """Create missing permissions and make every seeded role hold exactly its declared set. Idempotent."""
+    sm = appbuilder.sm
+    session = sm.session
+    for role_name in (*ALL_ROLES, "Public"):
+        if not sm.find_role(role_name):
+            sm.add_role(role_name)
+    appbuilder.add_permissions(update_perms=True)
+    pvms = session.query(PermissionView).all()
+    index = {(pv.permission.name, pv.view_menu.name): pv for pv in pvms if pv.permission and pv.view_menu}
+    counts = {}
+    for role_name in ALL_ROLES:
+        role = sm.find_role(role_name)
+        if role_name == "Admin":
+            target = list(index.values())
+        else:
+            target = [index[key] for key in sorted(role_permissions(role_name)) if key in index]
+        if set(pv.id for pv in role.permissions) != set(pv.id for pv in target):
+            role.permissions = target
+        counts[role_name] = len(target)
+    session.commit()
+    return counts
+
+
+def iter_declared(role: str) -> Iterable[str]:
+    return sorted(name for name, res in RESOURCES.items() if res.access.get(role))

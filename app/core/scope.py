@@ -1,0 +1,117 @@
+"""Data scope: a Salesperson sees and changes only records they own.
+
+Declared once on the model (OwnedMixin); every entry point applies it through this module: list/show/edit/delete
+and bulk actions of the pages, the REST API, Excel export, related-field dropdowns and the picker search.
+"""
+
+from flask import g, has_request_context
+from flask_appbuilder.models.filters import BaseFilter
+from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
+
+# Roles whose holders see every owner's records; a user with none of them is limited to their own.
+ALL_DATA_ROLES = frozenset({"Admin", "SalesManager", "Finance", "Executive", "Purchaser", "WarehouseKeeper"})
+
+
+def _user():
+    if not has_request_context():
+        return None
+    user = getattr(g, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user
+    return None
+
+
+def current_user_id() -> int | None:
+    user = _user()
+    return user.id if user is not None else None
+
+
+def sees_all(user=None) -> bool:
+    """True outside a request (CLI, seeding) and for users holding any all-data role."""
+    if user is None:
+        if not has_request_context():
+            return True
+        user = _user()
+        if user is None:
+            return False
+    return any(role.name in ALL_DATA_ROLES for role in user.roles)
+
+
+def is_owned(model) -> bool:
+    return bool(getattr(model, "__owned__", False))
+
+
+def scope_query(query, model):
+    """Restrict a query on an owned model to the current user's records unless they see all."""
+    if not is_owned(model) or sees_all():
+        return query
+    return query.filter(model.owner_id == current_user_id())
+
+
+class FilterInScope(BaseFilter):
+    """FAB base filter applying scope_query; usable in base_filters and *_query_rel_fields."""
+
+    name = ""
+
+    def apply(self, query, value):
+        return scope_query(query, self.model)
+
+
+class FilterEnabled(BaseFilter):
+    """Dropdowns offer only enabled dictionary entries."""
+
+    name = ""
+
+    def apply(self, query, value):
+        return query.filter(self.model.enabled.is_(True))
+
+
+def related_models(model) -> dict[str, type]:
+    return {rel.key: rel.mapper.class_ for rel in sa_inspect(model).relationships if rel.direction.name == "MANYTOONE"}
+
+
+def declare_scope(view) -> None:
+    """Set base filters and dropdown filters on a ModelView or ModelRestApi from the model's declarations."""
+    model = view.datamodel.obj
+    base = list(view.base_filters or [])
+    if is_owned(model) and not any(f[1] is FilterInScope for f in base):
+        base.append(["id", FilterInScope, None])
+    view.base_filters = base
+    for attr in ("add_query_rel_fields", "edit_query_rel_fields", "search_query_rel_fields"):
+        rel_fields = dict(getattr(view, attr, None) or {})
+        for key, target in related_models(model).items():
+            filters = list(rel_fields.get(key, []))
+            if is_owned(target):
+                filters.append(["id", FilterInScope, None])
+            if attr != "search_query_rel_fields" and hasattr(target, "enabled"):
+                filters.append(["id", FilterEnabled, None])
+            if filters:
+                rel_fields[key] = filters
+        setattr(view, attr, rel_fields)
+
+
+def enforce_owner(item) -> None:
+    """New owned records belong to their creator; a scoped user cannot hand a record to someone else.
+
+    Edits reach here only for records already in scope, so forcing the owner back to the user is enough.
+    """
+    if not is_owned(type(item)):
+        return
+    user = _user()
+    if user is None:
+        return
+    if not sees_all(user):
+        item.owner = user
+        item.owner_id = user.id
+    elif item.owner_id is None and getattr(item, "owner", None) is None:
+        item.owner = user
+        item.owner_id = user.id
+
+
+def get_in_scope(session, model, pk):
+    """Fetch one record by id within scope; None when it does not exist or is not visible."""
+    query = scope_query(session.query(model), model).filter(sa_inspect(model).primary_key[0] == pk)
+    return query.one_or_none()

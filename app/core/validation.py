@@ -1,0 +1,42 @@
+"""Small validation helpers shared by every area's services."""
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _
+from sqlalchemy import func, inspect
+
+from app.core.errors import BusinessError
+from app.extensions import db
+
+
+def ensure_unique(item, attr: str, label, case_insensitive: bool = True) -> None:
+    """Refuse a duplicate value with a message naming it (checked before the database's UNIQUE constraint)."""
+    model = type(item)
+    value = getattr(item, attr)
+    if value is None:
+        return
+    column = getattr(model, attr)
+    query = db.session.query(model.id)
+    if case_insensitive and isinstance(value, str):
+        query = query.filter(func.lower(column) == value.strip().lower())
+    else:
+        query = query.filter(column == value)
+    ident = inspect(item).identity
+    if ident:
+        query = query.filter(model.id != ident[0])
+    with db.session.no_autoflush:
+        exists = query.first()
+    if exists:
+        raise BusinessError(_("%(label)s “%(value)s” already exists.", label=label, value=value), 409)
+
+
+def ensure_non_negative(value, label) -> None:
+    if value is not None and Decimal(value) < 0:
+        raise BusinessError(_("%(label)s cannot be negative.", label=label), 400)
+
+
+def strip_text(item, *attrs) -> None:
+    for attr in attrs:
+        value = getattr(item, attr, None)
+        if isinstance(value, str):
+            setattr(item, attr, value.strip() or None)

@@ -1,0 +1,262 @@
+"""Base page and API classes every area uses: data scope, Chinese titles, Excel export/import, safe deletes."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.urltools import get_filter_args, get_order_args
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _
+from sqlalchemy.orm import selectinload
+
+from app.core import excel, scope
+from app.core.formatting import format_bool, format_date, format_money, format_qty, local_today
+from app.core.roles import METHOD_PERMISSIONS
+from app.core.usage import ensure_deletable
+from app.extensions import db
+
+MAX_PAGE_SIZE = 100
+
+
+def column_kind(datamodel, key: str) -> str:
+    if "." in key:
+        return excel.TEXT
+    if datamodel.is_boolean(key):
+        return excel.BOOL
+    if datamodel.is_datetime(key):
+        return excel.DATETIME
+    if datamodel.is_date(key):
+        return excel.DATE
+    if datamodel.is_integer(key):
+        return excel.INT
+    if datamodel.is_numeric(key):
+        col = datamodel.obj.__table__.columns.get(key)
+        scale = getattr(col.type, "scale", 2) if col is not None else 2
+        return excel.QTY if scale == 3 else excel.MONEY
+    return excel.TEXT
+
+
+def default_formatters(datamodel, columns) -> dict:
+    """¥1,234.50 for money, trimmed quantities, YYYY-MM-DD dates, 是/否 labels."""
+    out = {}
+    for key in columns:
+        if "." in key or not hasattr(datamodel.obj, key):
+            continue
+        try:
+            kind = column_kind(datamodel, key)
+        except Exception:  # properties and functions have no column type
+            continue
+        if kind == excel.MONEY:
+            out[key] = format_money
+        elif kind == excel.QTY:
+            out[key] = format_qty
+        elif kind in (excel.DATE, excel.DATETIME):
+            out[key] = format_date
+        elif kind == excel.BOOL:
+            out[key] = format_bool
+    return out
+
+
+class ScopedViewMixin:
+    """Shared by pages and APIs: scope declarations, owner enforcement, the area's validation rule."""
+
+    validator = None  # services function(item) raising BusinessError
+
+    def _declare(self) -> None:
+        scope.declare_scope(self)
+
+    def _check(self, item) -> None:
+        scope.enforce_owner(item)
+        if self.validator is not None:
+            type(self).validator(item)
+
+
+class BaseModelView(ScopedViewMixin, ModelView):
+    list_template = "core/list.html"
+    import_template_page = "core/import.html"
+    method_permission_name = METHOD_PERMISSIONS
+    page_size = 20
+    export_columns: list[str] | None = None
+    import_spec = None  # callable returning an excel.ImportSpec
+    title = None  # lazy string: the business name of the records (e.g. 产品信息)
+
+    def __init__(self, **kwargs):
+        self._declare()
+        if self.title is not None:
+            self.list_title = self.list_title or self.title
+            self.show_title = self.show_title or _("Details")
+            self.add_title = self.add_title or _("Add")
+            self.edit_title = self.edit_title or _("Edit")
+        super().__init__(**kwargs)
+        formatters = default_formatters(self.datamodel, set(self.list_columns) | set(self.show_columns))
+        formatters.update(self.formatters_columns or {})
+        self.formatters_columns = formatters
+
+    def render_template(self, template, **kwargs):
+        kwargs.setdefault("view", self)
+        return super().render_template(template, **kwargs)
+
+    # ---- CRUD hooks: the same rules as the API and the import
+    def pre_add(self, item):
+        self._check(item)
+
+    def pre_update(self, item):
+        self._check(item)
+
+    def pre_delete(self, item):
+        ensure_deletable(db.session, item)
+
+    def _list(self, **kwargs):
+        for arg, value in request.args.items():
+            if re.match(r"^(page|psize)_", arg):
+                if not value.isdigit() or (arg.startswith("psize_") and not 0 < int(value) <= MAX_PAGE_SIZE):
+                    abort(400, description=gettext("Invalid page or page size."))
+        return super()._list(**kwargs)
+
+    # ---- bulk actions must not escape the scope (FAB fetches their rows without base filters)
+    def _scoped_get(self, pk):
+        return self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        if name not in self.actions:
+            abort(404)
+        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
+            abort(403)
+        if request.method == "GET" and not self.is_get_mutation_allowed():
+            abort(405)
+        item = self._scoped_get(pk)
+        if item is None:
+            abort(404)
+        return self.actions.get(name).func(item)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        name = request.form.get("action", "")
+        if name not in self.actions:
+            abort(404)
+        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
+            abort(403)
+        items = [i for i in (self._scoped_get(pk) for pk in request.form.getlist("rowid")) if i is not None]
+        return self.actions.get(name).func(items)
+
+    # ---- Excel export: whole list with the current filters, order and scope
+    def _export_columns(self) -> list[excel.Column]:
+        keys = self.export_columns or self.list_columns
+        cols = []
+        for key in keys:
+            label = self.label_columns.get(key, key)
+            cols.append(
+                excel.Column(
+                    key,
+                    label,
+                    column_kind(self.datamodel, key) if hasattr(self.datamodel.obj, key.split(".")[0]) else excel.TEXT,
+                )
+            )
+        return cols
+
+    def _export_query(self, selected_ids=None):
+        get_filter_args(self._filters)
+        order = get_order_args().get(self.__class__.__name__)
+        order_column, order_direction = order if order else ("", "")
+        if order_column and order_column not in self.order_columns:
+            order_column, order_direction = "", ""
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        filters = self._filters.get_joined_filters(self._base_filters)
+        model = self.datamodel.obj
+        query = db.session.query(model)
+        for key in self.export_columns or self.list_columns:
+            rel = key.split(".")[0]
+            if self.datamodel.is_relation_many_to_one(rel):
+                query = query.options(selectinload(getattr(model, rel)))
+        query = self.datamodel.apply_all(query, filters, order_column, order_direction)
+        if selected_ids is not None:
+            query = query.filter(model.id.in_(selected_ids))
+        if not order_column:
+            query = query.order_by(model.id)
+        # 2.0-style execution streams in batches (the legacy Query refuses yield_per here)
+        return db.session.execute(query.statement.execution_options(yield_per=2000)).scalars()
+
+    def _send_export(self, query):
+        title = str(self.title or self.list_title or self.__class__.__name__)
+        path, _count = excel.xlsx_tempfile(title, self._export_columns(), query)
+        response = send_file(
+            path,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name=f"{title}_{local_today():%Y%m%d}.xlsx",
+        )
+        response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
+        return response
+
+    @expose("/export_xlsx/")
+    @has_access
+    def export_xlsx(self):
+        return self._send_export(self._export_query())
+
+    @fab_action("export_selected", _("Export to Excel"), None, "fa-file-excel-o", multiple=True, single=False)
+    def export_selected(self, items):
+        if not isinstance(items, list):
+            items = [items]
+        ids = [i.id for i in items]
+        if not ids:
+            flash(gettext("No rows selected."), "warning")
+            return redirect(self.get_redirect())
+        return self._send_export(self._export_query(selected_ids=ids))
+
+    # ---- Excel import: template, upload, error report
+    @expose("/import_template/")
+    @has_access
+    def import_template(self):
+        if self.import_spec is None:
+            abort(404)
+        from io import BytesIO
+
+        spec = self.import_spec()
+        return send_file(
+            BytesIO(excel.template_bytes(spec)),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name=f"{spec.title}_{gettext('template')}.xlsx",
+        )
+
+    @expose("/import_xlsx/", methods=["GET", "POST"])
+    @has_access
+    def import_xlsx(self):
+        if self.import_spec is None:
+            abort(404)
+        from app.core.imports import handle_upload
+
+        spec = self.import_spec()
+        job = None
+        if request.method == "POST":
+            job = handle_upload(spec, request.files.get("file"))
+            if job is not None and job.status == "done":
+                flash(gettext("Imported %(n)s rows.", n=job.created_rows), "success")
+                return redirect(url_for(f"{self.endpoint}.list"))
+        return self.render_template(
+            self.import_template_page,
+            spec=spec,
+            job=job,
+            title=gettext("Import from Excel") + " - " + str(spec.title),
+        )
+
+    @expose("/import_report/<int:job_id>")
+    @has_access
+    def import_report(self, job_id):
+        from io import BytesIO
+
+        from app.core.imports import get_report
+
+        job = get_report(job_id)
+        return send_file(
+            BytesIO(job.report),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name=f"{gettext('Import errors')}_{job.id}.xlsx",
+        )
