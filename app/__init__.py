@@ -17,6 +17,10 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
         config = ProductionConfig() if os.environ.get("APP_ENV") == "production" else Config()
     app.config.from_object(config)
 
+    from app.core.i18n import compile_catalogs
+
+    compile_catalogs(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+
     from app.core import db_setup
 
     db.init_app(app)

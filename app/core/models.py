@@ -31,7 +31,7 @@ class TimestampMixin:
 
 
 class DictionaryMixin(TimestampMixin):
-    """A base-data dictionary entry: unique name, sort order, enabled flag (in-use entries are disabled, not deleted)."""
+    """A dictionary entry: unique name, sort order, enabled flag (entries in use are disabled, not deleted)."""
 
     __audit__ = True
     id = Column(Integer, primary_key=True)

@@ -23,7 +23,7 @@ MAX_PAGE_SIZE = 100
 
 
 def column_kind(datamodel, key: str) -> str:
-    if "." in key:
+    if "." in key or key not in datamodel.obj.__table__.columns:
         return excel.TEXT
     if datamodel.is_boolean(key):
         return excel.BOOL
@@ -46,10 +46,7 @@ def default_formatters(datamodel, columns) -> dict:
     for key in columns:
         if "." in key or not hasattr(datamodel.obj, key):
             continue
-        try:
-            kind = column_kind(datamodel, key)
-        except Exception:  # properties and functions have no column type
-            continue
+        kind = column_kind(datamodel, key)
         if kind == excel.MONEY:
             out[key] = format_money
         elif kind == excel.QTY:
@@ -218,11 +215,12 @@ class BaseModelView(ScopedViewMixin, ModelView):
         from io import BytesIO
 
         spec = self.import_spec()
+        suffix = gettext("template")
         return send_file(
             BytesIO(excel.template_bytes(spec)),
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             as_attachment=True,
-            download_name=f"{spec.title}_{gettext('template')}.xlsx",
+            download_name=f"{spec.title}_{suffix}.xlsx",
         )
 
     @expose("/import_xlsx/", methods=["GET", "POST"])
@@ -254,9 +252,10 @@ class BaseModelView(ScopedViewMixin, ModelView):
         from app.core.imports import get_report
 
         job = get_report(job_id)
+        name = gettext("Import errors")
         return send_file(
             BytesIO(job.report),
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             as_attachment=True,
-            download_name=f"{gettext('Import errors')}_{job.id}.xlsx",
+            download_name=f"{name}_{job.id}.xlsx",
         )
