@@ -38,6 +38,9 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
         base_data.register(appbuilder)
         if register_extra is not None:
             register_extra(appbuilder)
+        from app.core.menu import order_menu
+
+        order_menu(appbuilder)
         appbuilder.post_init()
 
     from app.cli import register_cli

@@ -9,6 +9,9 @@ from app.core.formatting import register_filters
 
 def register(app, appbuilder) -> None:
     register_filters(app)
+    from app.core.menu import install_name_format
+
+    install_name_format()
     from app.core import http_errors
 
     http_errors.register(app)
