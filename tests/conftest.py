@@ -57,7 +57,7 @@ def make_config(url: str, instance_dir: str):
 
     cfg = TestConfig()
     cfg.SQLALCHEMY_DATABASE_URI = url
-    cfg.SECRET_KEY = "test-secret"
+    cfg.SECRET_KEY = "test-secret-key-of-at-least-32-bytes!!"
     return cfg
 
 

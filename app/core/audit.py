@@ -64,8 +64,9 @@ def _actor() -> tuple[int | None, str, str | None]:
 
 
 def _pk(obj) -> str:
-    ident = inspect(obj).identity
-    return ",".join(str(v) for v in ident) if ident else ""
+    # identity is still None in after_flush for new rows; the mapper reads the freshly assigned key
+    ident = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join(str(v) for v in ident if v is not None)
 
 
 def record(session, action: str, obj, before: dict | None = None, after: dict | None = None) -> None:

@@ -1,6 +1,6 @@
 """Error pages in the user's language; JSON {"message"} under /api/. Never a bare English Werkzeug page."""
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
@@ -29,6 +29,11 @@ def register(app) -> None:
         message = _message(code, error if isinstance(error, HTTPException) else None)
         if request.path.startswith("/api/"):
             return jsonify(message=message), code
+        if "user" not in g:
+            # errors raised before FAB's before_request (e.g. CSRF) have no g.user yet; the navbar needs one
+            from flask_login import current_user
+
+            g.user = current_user
         return render_template(
             "core/error.html",
             code=code,

@@ -80,13 +80,20 @@ def declare_scope(view) -> None:
     if is_owned(model) and not any(f[1] is FilterInScope for f in base):
         base.append(["id", FilterInScope, None])
     view.base_filters = base
-    for attr in ("add_query_rel_fields", "edit_query_rel_fields", "search_query_rel_fields"):
+    # pages (ModelView) and the REST API (ModelRestApi) name their dropdown filters differently
+    is_page = hasattr(view, "add_form_query_rel_fields")
+    names = {
+        "add": "add_form_query_rel_fields" if is_page else "add_query_rel_fields",
+        "edit": "edit_form_query_rel_fields" if is_page else "edit_query_rel_fields",
+        "search": "search_form_query_rel_fields" if is_page else "search_query_rel_fields",
+    }
+    for kind, attr in names.items():
         rel_fields = dict(getattr(view, attr, None) or {})
         for key, target in related_models(model).items():
             filters = list(rel_fields.get(key, []))
             if is_owned(target):
                 filters.append(["id", FilterInScope, None])
-            if attr != "search_query_rel_fields" and hasattr(target, "enabled"):
+            if kind != "search" and hasattr(target, "enabled"):
                 filters.append(["id", FilterEnabled, None])
             if filters:
                 rel_fields[key] = filters

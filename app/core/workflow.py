@@ -178,7 +178,7 @@ def owner_may_edit(doc, user) -> bool:
     """Owner edits/deletes only in draft or rejected; after submission only SalesManager/Admin."""
     if _user_roles(user) & {"Admin", "SalesManager"}:
         return True
-    return doc.status in (DRAFT, REJECTED)
+    return doc.status in (DRAFT, REJECTED) and getattr(doc, "owner_id", None) == user.id
 
 
 def history(session, doc) -> list[ApprovalRecord]:
