@@ -21,7 +21,11 @@ def _env(instance: Path, **extra) -> dict:
 
 def _run(instance: Path, *args, **extra) -> str:
     out = subprocess.run(
-        [sys.executable, "run.py", *args], cwd=ROOT, env=_env(instance, **extra), capture_output=True, text=True,
+        [sys.executable, "run.py", *args],
+        cwd=ROOT,
+        env=_env(instance, **extra),
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -67,8 +71,12 @@ def _free_port() -> int:
 def test_serves_chinese_login_page(tmp_path):
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "run.py"], cwd=ROOT, env=_env(tmp_path, PORT=str(port), HOST="127.0.0.1"),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "run.py"],
+        cwd=ROOT,
+        env=_env(tmp_path, PORT=str(port), HOST="127.0.0.1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.time() + 120

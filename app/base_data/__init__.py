@@ -2,8 +2,7 @@
 
 from flask_babel import lazy_gettext as _
 
-from app.base_data import api, views
-from app.base_data import models as m
+from app.base_data import api, models as m, views
 from app.core.roles import READ, STAFF_ROLES, WRITE, register_resource
 from app.core.usage import register_table_label
 

@@ -2,8 +2,7 @@
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-from app.base_data import models as m
-from app.base_data import services
+from app.base_data import models as m, services
 from app.core.api import BaseApi
 
 DICTIONARY_RESOURCES = {

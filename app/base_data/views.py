@@ -3,8 +3,7 @@
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
 
-from app.base_data import models as m
-from app.base_data import services
+from app.base_data import models as m, services
 from app.core.views import BaseModelView
 
 COMMON_LABELS = {

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import xlsxwriter
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _
+from flask_babel import gettext, lazy_gettext as _
 
 from app.core.errors import BusinessError
 from app.core.formatting import to_local

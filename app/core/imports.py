@@ -1,8 +1,7 @@
 """Import jobs: every upload is recorded, and a failed one keeps its error report for download."""
 
 from flask import abort, current_app
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _
+from flask_babel import gettext, lazy_gettext as _
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.dialects import mysql
 

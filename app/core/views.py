@@ -9,8 +9,7 @@ from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.urltools import get_filter_args, get_order_args
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _
+from flask_babel import gettext, lazy_gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.core import excel, scope
