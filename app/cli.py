@@ -66,6 +66,18 @@ def register_cli(app) -> None:
         else:
             click.echo(f"admin user '{username}' ready")
 
+    @app.cli.command("churn")
+    @click.option("--date", "day", default=None, help="Run as of this date (YYYY-MM-DD); default today.")
+    @with_appcontext
+    def churn_command(day):
+        """Apply the churn rules and channel auto-upgrade. Safe to run from cron any number of times."""
+        import datetime as dt
+
+        from app.crm.services import apply_churn
+
+        today = dt.date.fromisoformat(day) if day else None
+        click.echo(apply_churn(db.session, today))
+
     @app.cli.command("demo")
     @with_appcontext
     def demo_command():

@@ -144,6 +144,8 @@ class SalespersonProfile(TimestampMixin, Model):
     region_id = Column(Integer, ForeignKey("region.id"), nullable=True)
     region = relationship("Region")
     department = Column(String(64))
+    holding_limit = Column(Integer, nullable=True)  # 客户保有上限 override; empty → the role default
+    reminder_days = Column(Integer, nullable=True)  # follow-up reminder window in days; empty → 3
 
     def __repr__(self) -> str:
         return str(self.user) if self.user else ""

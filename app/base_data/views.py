@@ -171,9 +171,9 @@ class SalespersonProfileView(BaseModelView):
     datamodel = SQLAInterface(m.SalespersonProfile)
     class_permission_name = "SalespersonProfile"
     title = _("Salesperson Profiles")
-    list_columns = ["user", "phone", "region", "department"]
-    show_columns = add_columns = ["user", "phone", "region", "department"]
-    edit_columns = ["phone", "region", "department"]
+    list_columns = ["user", "phone", "region", "department", "holding_limit", "reminder_days"]
+    show_columns = add_columns = ["user", "phone", "region", "department", "holding_limit", "reminder_days"]
+    edit_columns = ["phone", "region", "department", "holding_limit", "reminder_days"]
     search_columns = ["user", "region", "department", "phone"]
     label_columns = {
         "user": _("User"),

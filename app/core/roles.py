@@ -29,7 +29,6 @@ SELF_SERVICE = {
     "UserInfoEditView": {"can_this_form_get", "can_this_form_post"},
     "ResetMyPasswordView": {"can_this_form_get", "can_this_form_post"},
     "UserDBModelView": {"can_userinfo", "resetmypassword"},
-    "SalesPicker": {"can_read"},
 }
 
 # Page/API methods mapped onto the two permissions of a resource (FAB's method_permission_name).
@@ -52,6 +51,22 @@ METHOD_PERMISSIONS = {
     "post": WRITE,
     "put": WRITE,
     "api_write": WRITE,
+    # business actions with permissions of their own
+    "release": WRITE,
+    "add_followup": WRITE,
+    "mark_done": WRITE,
+    "claim": "claim",
+    "api_claim": "claim",
+    "transfer": "transfer",
+    "api_transfer": "transfer",
+    "api_release": WRITE,
+    "approve": "approve",
+    "reject": "approve",
+    "api_approve": "approve",
+    "api_reject": "approve",
+    "review_churn": "review",
+    "keep_customer": "review",
+    "to_pool": "transfer",
 }
 
 

@@ -77,7 +77,8 @@ def declare_scope(view) -> None:
     """Set base filters and dropdown filters on a ModelView or ModelRestApi from the model's declarations."""
     model = view.datamodel.obj
     base = list(view.base_filters or [])
-    if is_owned(model) and not any(f[1] is FilterInScope for f in base):
+    # a view may replace owner scope by a filter of its own (the public pool shows unowned customers to all)
+    if is_owned(model) and getattr(view, "owner_scope", True) and not any(f[1] is FilterInScope for f in base):
         base.append(["id", FilterInScope, None])
     view.base_filters = base
     # pages (ModelView) and the REST API (ModelRestApi) name their dropdown filters differently

@@ -1,0 +1,590 @@
+"""CRM pages. Rules live in services.py; these classes declare columns, labels and wire actions to services."""
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext, lazy_gettext as _
+
+from app.core.errors import BusinessError
+from app.core.views import BaseModelView
+from app.crm import models as m, services
+from app.extensions import db
+
+CUSTOMER_LABELS = {
+    "name": _("Customer Name"),
+    "region": _("Region"),
+    "phone": _("Phone"),
+    "address": _("Address"),
+    "credit_limit": _("Credit Limit"),
+    "owner": _("Salesperson"),
+    "in_pool": _("In Pool"),
+    "assigned_at": _("Assigned At"),
+    "last_deal_at": _("Last Deal"),
+    "last_followup_at": _("Last Follow-up"),
+    "note": _("Note"),
+    "channel_type": _("Channel Type"),
+    "level": _("Channel Level"),
+    "source": _("Customer Source"),
+    "nature": _("Customer Nature"),
+    "customer_type": _("Customer Type"),
+    "stars": _("Star Rating"),
+    "referrer": _("Referring Channel"),
+    "created_at": _("Created At"),
+    "updated_at": _("Updated At"),
+    "churned": _("Churned"),
+    "churn_pending": _("Churn Review"),
+    "region.name": _("Region"),
+    "owner.username": _("Salesperson"),
+    "level.name": _("Channel Level"),
+    "channel_type.name": _("Channel Type"),
+    "customer_type.name": _("Customer Type"),
+    "referrer.name": _("Referring Channel"),
+}
+
+
+class ContactView(BaseModelView):
+    datamodel = SQLAInterface(m.Contact)
+    class_permission_name = "Contact"
+    title = _("Contacts")
+    list_columns = ["name", "title", "mobile", "phone", "email", "wechat", "is_primary"]
+    add_columns = edit_columns = [
+        "channel_customer",
+        "end_customer",
+        "name",
+        "title",
+        "mobile",
+        "phone",
+        "email",
+        "wechat",
+        "is_primary",
+        "note",
+    ]
+    show_columns = add_columns
+    search_columns = ["name", "mobile", "channel_customer", "end_customer"]
+    label_columns = {
+        "name": _("Contact Name"),
+        "title": _("Position"),
+        "mobile": _("Mobile"),
+        "phone": _("Phone"),
+        "email": _("Email"),
+        "wechat": _("WeChat"),
+        "is_primary": _("Primary Contact"),
+        "note": _("Note"),
+        "channel_customer": _("Channel Customer"),
+        "end_customer": _("End Customer"),
+    }
+    validator = staticmethod(services.validate_contact)
+
+
+class DeliveryAddressView(BaseModelView):
+    datamodel = SQLAInterface(m.DeliveryAddress)
+    class_permission_name = "Contact"
+    title = _("Delivery Addresses")
+    list_columns = ["receiver", "phone", "address", "is_default"]
+    add_columns = edit_columns = show_columns = ["end_customer", "receiver", "phone", "address", "is_default"]
+    label_columns = {
+        "receiver": _("Receiver"),
+        "phone": _("Phone"),
+        "address": _("Address"),
+        "is_default": _("Default"),
+        "end_customer": _("End Customer"),
+    }
+    validator = staticmethod(services.validate_address)
+
+
+class FollowupView(BaseModelView):
+    datamodel = SQLAInterface(m.Followup)
+    class_permission_name = "Followup"
+    title = _("Follow-ups")
+    list_columns = ["followup_date", "customer", "method", "content", "status_label", "next_date", "next_plan", "owner"]
+    add_columns = edit_columns = [
+        "channel_customer",
+        "end_customer",
+        "followup_date",
+        "method",
+        "content",
+        "status",
+        "next_date",
+        "next_plan",
+    ]
+    show_columns = add_columns + ["owner", "created_at"]
+    search_columns = ["followup_date", "channel_customer", "end_customer", "method", "status", "next_date", "owner"]
+    order_columns = ["followup_date", "next_date"]
+    base_order = ("followup_date", "desc")
+    label_columns = {
+        "followup_date": _("Follow-up Date"),
+        "customer": _("Customer"),
+        "method": _("Follow-up Method"),
+        "content": _("Content"),
+        "status": _("Status"),
+        "status_label": _("Status"),
+        "next_date": _("Next Date"),
+        "next_plan": _("Next Plan"),
+        "owner": _("Salesperson"),
+        "channel_customer": _("Channel Customer"),
+        "end_customer": _("End Customer"),
+        "created_at": _("Created At"),
+        "days_overdue": _("Days Overdue"),
+    }
+    export_columns = [
+        "followup_date",
+        "customer",
+        "method.name",
+        "content",
+        "status_label",
+        "next_date",
+        "next_plan",
+        "owner.username",
+    ]
+    validator = staticmethod(services.validate_followup)
+
+    def __init__(self, **kwargs):
+        from wtforms import SelectField
+
+        choices = list(services.FOLLOWUP_STATUS.items())
+        self.add_form_extra_fields = {"status": SelectField(_("Status"), choices=choices)}
+        self.edit_form_extra_fields = {"status": SelectField(_("Status"), choices=choices)}
+        self.label_columns = dict(
+            self.label_columns, **{"method.name": _("Follow-up Method"), "owner.username": _("Salesperson")}
+        )
+        super().__init__(**kwargs)
+
+
+class FollowupDueView(FollowupView):
+    """跟单提醒: open follow-ups whose next date falls within the user's reminder window (or has passed)."""
+
+    title = _("Follow-up Reminders")
+    list_columns = ["next_date", "days_overdue", "customer", "next_plan", "followup_date", "content", "owner"]
+    base_permissions = ["can_read"]
+    base_order = ("next_date", "asc")
+    base_filters = [["next_date", services.FilterFollowupDue, None]]
+
+
+class CustomerView(BaseModelView):
+    """Shared by channel and end customers: the owner's list, release to pool, transfer (managers)."""
+
+    validator = staticmethod(services.validate_customer)
+    list_template = "core/list.html"
+    show_template = "appbuilder/general/model/show_cascade.html"
+    base_filters = [["in_pool", FilterEqual, False]]
+
+    def pre_add(self, item):
+        item.in_pool = False
+        super().pre_add(item)
+        services.on_customer_saved(item)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        services.on_customer_saved(item)
+        services.sync_children_owner(item)
+
+    def post_add(self, item):
+        services.record_event(db.session, item, "created", g.user, None, item.owner_id)
+        db.session.commit()
+
+    @fab_action(
+        "release",
+        _("Release to Pool"),
+        _("Release the selected customers to the public pool?"),
+        "fa-share",
+        multiple=True,
+        single=True,
+    )
+    def release(self, items):
+        items = items if isinstance(items, list) else [items]
+        try:
+            for item in items:
+                services.release(db.session, item, g.user, None)
+            db.session.commit()
+            flash(gettext("%(n)s customers released to the public pool.", n=len(items)), "success")
+        except BusinessError as e:
+            db.session.rollback()
+            flash(str(e), "danger")
+        return redirect(url_for(f"{self.endpoint}.list"))
+
+    @expose("/transfer/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def transfer(self, pk):
+        item = self._scoped_get(pk)
+        if item is None:
+            abort(404)
+        if request.method == "POST":
+            try:
+                target = db.session.get(self.appbuilder.sm.user_model, int(request.form.get("target") or 0))
+                services.transfer(db.session, item, target, g.user, request.form.get("comment") or None)
+                db.session.commit()
+                flash(gettext("Transferred."), "success")
+                return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+            except (BusinessError, ValueError) as e:
+                db.session.rollback()
+                flash(str(e) if isinstance(e, BusinessError) else gettext("Choose a salesperson."), "danger")
+        return self.render_template(
+            "core/action_form.html",
+            title=gettext("Transfer"),
+            subject=str(item),
+            choices=services.salesperson_choices(db.session),
+            choice_label=gettext("New salesperson"),
+            comment_label=gettext("Reason"),
+            comment_required=False,
+            submit_label=gettext("Transfer"),
+            back_url=url_for(f"{self.endpoint}.show", pk=pk),
+        )
+
+
+class ChannelCustomerView(CustomerView):
+    datamodel = SQLAInterface(m.ChannelCustomer)
+    class_permission_name = "ChannelCustomer"
+    title = _("Channel Customer Info")
+    list_columns = ["name", "region", "channel_type", "level", "phone", "credit_limit", "owner", "last_deal_at"]
+    add_columns = edit_columns = [
+        "name",
+        "region",
+        "channel_type",
+        "level",
+        "source",
+        "nature",
+        "phone",
+        "address",
+        "credit_limit",
+        "owner",
+        "note",
+    ]
+    show_fieldsets = [
+        (
+            _("Basic"),
+            {
+                "fields": [
+                    "name",
+                    "region",
+                    "channel_type",
+                    "level",
+                    "source",
+                    "nature",
+                    "phone",
+                    "address",
+                    "credit_limit",
+                    "note",
+                ]
+            },
+        ),
+        (_("Ownership"), {"fields": ["owner", "assigned_at", "last_deal_at", "last_followup_at", "churned"]}),
+    ]
+    search_columns = ["name", "region", "channel_type", "level", "owner", "phone"]
+    order_columns = ["name", "credit_limit", "last_deal_at"]
+    base_order = ("name", "asc")
+    label_columns = CUSTOMER_LABELS
+    export_columns = [
+        "name",
+        "region.name",
+        "channel_type.name",
+        "level.name",
+        "phone",
+        "address",
+        "credit_limit",
+        "owner.username",
+        "last_deal_at",
+        "note",
+    ]
+    import_spec = staticmethod(lambda: services.customer_import_spec(m.CHANNEL, pool=False))
+
+
+class EndCustomerView(CustomerView):
+    datamodel = SQLAInterface(m.EndCustomer)
+    class_permission_name = "EndCustomer"
+    title = _("End Customer Info")
+    list_columns = ["name", "region", "customer_type", "stars", "referrer", "phone", "credit_limit", "owner"]
+    add_columns = edit_columns = [
+        "name",
+        "region",
+        "customer_type",
+        "source",
+        "nature",
+        "stars",
+        "referrer",
+        "phone",
+        "address",
+        "credit_limit",
+        "owner",
+        "note",
+    ]
+    show_fieldsets = [
+        (
+            _("Basic"),
+            {
+                "fields": [
+                    "name",
+                    "region",
+                    "customer_type",
+                    "source",
+                    "nature",
+                    "stars",
+                    "referrer",
+                    "phone",
+                    "address",
+                    "credit_limit",
+                    "note",
+                ]
+            },
+        ),
+        (
+            _("Ownership"),
+            {"fields": ["owner", "assigned_at", "last_deal_at", "last_followup_at", "churned", "churn_pending"]},
+        ),
+    ]
+    search_columns = ["name", "region", "customer_type", "stars", "referrer", "owner", "phone"]
+    order_columns = ["name", "stars", "credit_limit"]
+    base_order = ("name", "asc")
+    label_columns = CUSTOMER_LABELS
+    export_columns = [
+        "name",
+        "region.name",
+        "customer_type.name",
+        "stars",
+        "referrer.name",
+        "phone",
+        "address",
+        "credit_limit",
+        "owner.username",
+        "note",
+    ]
+    import_spec = staticmethod(lambda: services.customer_import_spec(m.END, pool=False))
+
+
+class PoolView(BaseModelView):
+    """公共客户池: unowned customers every salesperson may see and claim; Admin adds and imports."""
+
+    owner_scope = False
+    validator = staticmethod(services.validate_customer)
+    base_filters = [["in_pool", FilterEqual, True]]
+    base_order = ("name", "asc")
+    label_columns = CUSTOMER_LABELS
+
+    def _check(self, item):
+        item.in_pool, item.owner, item.owner_id = True, None, None
+        services.validate_customer(item)
+
+    def post_add(self, item):
+        services.record_event(db.session, item, "to_pool", g.user)
+        db.session.commit()
+
+    @fab_action(
+        "claim", _("Claim"), _("Apply for the selected customers?"), "fa-hand-paper-o", multiple=True, single=True
+    )
+    def claim(self, items):
+        items = items if isinstance(items, list) else [items]
+        try:
+            for item in items:
+                services.request_claim(db.session, item, g.user, None)
+            db.session.commit()
+            flash(gettext("Claim submitted for approval."), "success")
+        except BusinessError as e:
+            db.session.rollback()
+            flash(str(e), "danger")
+        return redirect(url_for(f"{self.endpoint}.list"))
+
+
+class ChannelPoolView(PoolView):
+    datamodel = SQLAInterface(m.ChannelCustomer)
+    class_permission_name = "CustomerPool"
+    title = _("Public Customer Pool") + " - " + _("Channel Customers")
+    list_columns = ["name", "region", "channel_type", "level", "churned", "updated_at"]
+    add_columns = edit_columns = show_columns = [
+        "name",
+        "region",
+        "channel_type",
+        "level",
+        "source",
+        "nature",
+        "phone",
+        "address",
+        "credit_limit",
+        "note",
+    ]
+    search_columns = ["name", "region", "channel_type", "level"]
+    import_spec = staticmethod(lambda: services.customer_import_spec(m.CHANNEL, pool=True))
+
+
+class EndPoolView(PoolView):
+    datamodel = SQLAInterface(m.EndCustomer)
+    class_permission_name = "CustomerPool"
+    title = _("Public Customer Pool") + " - " + _("End Customers")
+    list_columns = ["name", "region", "customer_type", "stars", "churned", "updated_at"]
+    add_columns = edit_columns = show_columns = [
+        "name",
+        "region",
+        "customer_type",
+        "source",
+        "nature",
+        "stars",
+        "phone",
+        "address",
+        "credit_limit",
+        "note",
+    ]
+    search_columns = ["name", "region", "customer_type", "stars"]
+    import_spec = staticmethod(lambda: services.customer_import_spec(m.END, pool=True))
+
+
+class PoolClaimView(BaseModelView):
+    datamodel = SQLAInterface(m.PoolClaim)
+    class_permission_name = "PoolClaim"
+    title = _("Customer Claims")
+    base_permissions = ["can_read", "can_approve"]
+    list_columns = ["created_at", "customer_name", "kind_label", "owner", "status_label", "reason"]
+    show_columns = list_columns
+    search_columns = ["customer_name", "owner", "status", "created_at"]
+    base_order = ("id", "desc")
+    label_columns = {
+        "created_at": _("Created At"),
+        "customer_name": _("Customer"),
+        "kind_label": _("Customer Kind"),
+        "owner": _("Applicant"),
+        "status_label": _("Status"),
+        "status": _("Status"),
+        "reason": _("Reason"),
+    }
+
+    @fab_action("approve", _("Approve"), _("Approve the selected claims?"), "fa-check", multiple=True, single=True)
+    def approve(self, items):
+        items = items if isinstance(items, list) else [items]
+        try:
+            for claim in items:
+                services.approve_claim(db.session, claim, g.user, None)
+            db.session.commit()
+            flash(gettext("Approved."), "success")
+        except BusinessError as e:
+            db.session.rollback()
+            flash(str(e), "danger")
+        return redirect(url_for(f"{self.endpoint}.list"))
+
+    @expose("/reject/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def reject(self, pk):
+        claim = self._scoped_get(pk)
+        if claim is None:
+            abort(404)
+        if request.method == "POST":
+            try:
+                services.reject_claim(db.session, claim, g.user, request.form.get("comment"))
+                db.session.commit()
+                flash(gettext("Rejected."), "success")
+                return redirect(url_for(f"{self.endpoint}.list"))
+            except BusinessError as e:
+                db.session.rollback()
+                flash(str(e), "danger")
+        return self.render_template(
+            "core/action_form.html",
+            title=gettext("Reject"),
+            subject=claim.customer_name,
+            choices=None,
+            choice_label="",
+            comment_label=gettext("Reason"),
+            comment_required=True,
+            submit_label=gettext("Reject"),
+            back_url=url_for(f"{self.endpoint}.list"),
+        )
+
+
+class CustomerEventView(BaseModelView):
+    datamodel = SQLAInterface(m.CustomerEvent)
+    class_permission_name = "CustomerEvent"
+    title = _("Customer Trail")
+    base_permissions = ["can_read"]
+    list_columns = [
+        "at",
+        "kind_label",
+        "customer_name",
+        "action_label",
+        "from_owner",
+        "to_owner",
+        "user",
+        "reason",
+        "counts_as_churn",
+    ]
+    search_columns = ["at", "kind", "action", "from_owner", "to_owner", "counts_as_churn"]
+    base_order = ("id", "desc")
+    label_columns = {
+        "at": _("Time"),
+        "kind_label": _("Customer Kind"),
+        "customer_name": _("Customer"),
+        "action_label": _("Action"),
+        "from_owner": _("From"),
+        "to_owner": _("To"),
+        "user": _("By"),
+        "reason": _("Reason"),
+        "counts_as_churn": _("Counts as Churn"),
+        "kind": _("Customer Kind"),
+        "action": _("Action"),
+    }
+
+
+class ChurnHistoryView(CustomerEventView):
+    class_permission_name = "Churn"
+    list_template = "crm/churn_list.html"
+    churn_kind = m.CHANNEL
+
+    def candidates(self):
+        from app.core.formatting import local_today
+
+        finder = services.channel_churn_candidates if self.churn_kind == m.CHANNEL else services.end_churn_candidates
+        return finder(db.session, local_today())
+
+
+class ChannelChurnView(ChurnHistoryView):
+    """渠道客户流失: churn history of channel customers; current candidates shown above the list."""
+
+    title = _("Channel Churn")
+    base_filters = [["kind", FilterEqual, m.CHANNEL], ["counts_as_churn", FilterEqual, True]]
+    churn_kind = m.CHANNEL
+
+
+class EndChurnView(ChurnHistoryView):
+    title = _("End Customer Churn")
+    base_filters = [["kind", FilterEqual, m.END], ["counts_as_churn", FilterEqual, True]]
+    churn_kind = m.END
+
+
+class EndChurnReviewView(BaseModelView):
+    """业主流失审核: end customers the churn command marked; Admin confirms or keeps them."""
+
+    datamodel = SQLAInterface(m.EndCustomer)
+    class_permission_name = "Churn"
+    owner_scope = False
+    title = _("End Customer Churn Review")
+    base_permissions = ["can_read", "can_review"]
+    base_filters = [["churn_pending", FilterEqual, True]]
+    list_columns = ["name", "region", "owner", "last_followup_at", "last_deal_at", "assigned_at"]
+    label_columns = CUSTOMER_LABELS
+
+    def _review(self, items, confirm: bool):
+        items = items if isinstance(items, list) else [items]
+        try:
+            for item in items:
+                services.review_end_churn(db.session, item, g.user, confirm)
+            db.session.commit()
+            flash(gettext("Reviewed."), "success")
+        except BusinessError as e:
+            db.session.rollback()
+            flash(str(e), "danger")
+        return redirect(url_for(f"{self.endpoint}.list"))
+
+    @fab_action(
+        "review_churn",
+        _("Confirm churn"),
+        _("Move the selected customers to the public pool as churned?"),
+        "fa-sign-out",
+        multiple=True,
+        single=True,
+    )
+    def review_churn(self, items):
+        return self._review(items, True)
+
+    @fab_action("keep_customer", _("Keep with owner"), None, "fa-undo", multiple=True, single=True)
+    def keep_customer(self, items):
+        return self._review(items, False)
+
+
+ChannelCustomerView.related_views = [ContactView, FollowupView, EndCustomerView]
+EndCustomerView.related_views = [ContactView, DeliveryAddressView, FollowupView]
