@@ -135,6 +135,36 @@ def register_resource(
     declare(perm, access, menu=name if menu else None, category=category if menu else None)
 
 
+def register_link(
+    appbuilder,
+    *,
+    name: str,
+    label,
+    endpoint: str,
+    resource: str,
+    category: str,
+    category_label,
+    access: dict,
+    icon: str = "fa-link",
+    category_icon: str = "fa-folder",
+) -> None:
+    """A menu entry for an extra page of a view (e.g. a chart); shown to the roles that may read `resource`."""
+    appbuilder.add_link(
+        name,
+        href=endpoint,
+        label=label,
+        icon=icon,
+        category=category,
+        category_label=category_label,
+        category_icon=category_icon,
+    )
+    declare(resource, access, menu=None, category=category)
+    MENU_LINKS[name] = resource
+
+
+MENU_LINKS: dict[str, str] = {}
+
+
 def role_permissions(role: str) -> set[tuple[str, str]]:
     """(permission, view_menu) pairs a non-admin role should hold according to the declarations."""
     wanted: set[tuple[str, str]] = set()
@@ -149,6 +179,9 @@ def role_permissions(role: str) -> set[tuple[str, str]]:
             wanted.add(("menu_access", res.menu))
         if res.category:
             wanted.add(("menu_access", res.category))
+    for link, resource in MENU_LINKS.items():
+        if RESOURCES[resource].access.get(role):
+            wanted.add(("menu_access", link))
     return wanted
 
 

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _
 
-from app.core.roles import READ, WRITE, register_resource
+from app.core.roles import READ, WRITE, register_link, register_resource
 from app.core.usage import register_table_label
 from app.crm import api, views
 
@@ -17,6 +17,7 @@ POOL_ACCESS = {"Admin": WRITE, "SalesManager": WRITE, "Salesperson": {READ, "cla
 CLAIM_ACCESS = {"Admin": {READ, "approve"}, "SalesManager": {READ, "approve"}, "Salesperson": READ}
 CHURN_ACCESS = {"Admin": {READ, "review"}, "SalesManager": READ, "Executive": READ}
 TRAIL_ACCESS = {"Admin": READ, "SalesManager": READ, "Executive": READ}
+TARGET_ACCESS = {"Admin": WRITE, "SalesManager": WRITE, "Salesperson": READ, "Finance": READ, "Executive": READ}
 
 TABLE_LABELS = {
     "channel_customer": _("Channel Customer Info"),
@@ -35,112 +36,75 @@ def register(appbuilder) -> None:
     ch = {"category": "Channel Customers", "category_label": _("Channel Customers"), "category_icon": "fa-handshake-o"}
     en = {"category": "End Customers", "category_label": _("End Customers"), "category_icon": "fa-user-circle"}
 
-    register_resource(
-        appbuilder,
-        views.FollowupDueView,
-        name="Follow-up Reminders",
-        label=_("Follow-up Reminders"),
-        icon="fa-bell",
-        access=CUSTOMER_ACCESS,
-        **wm,
-    )
-    register_resource(
-        appbuilder,
-        views.FollowupView,
-        name="Follow-ups",
-        label=_("Follow-ups"),
-        icon="fa-comments",
-        access=CUSTOMER_ACCESS,
-        api=api.FollowupApi,
-        **wm,
-    )
-
-    register_resource(
-        appbuilder,
-        views.ChannelCustomerView,
-        name="Channel Customer Info",
-        label=_("Channel Customer Info"),
-        icon="fa-address-book",
-        access=CUSTOMER_ACCESS,
-        api=api.ChannelCustomerApi,
-        **ch,
-    )
-    register_resource(
-        appbuilder,
-        views.ChannelPoolView,
-        name="Public Customer Pool",
-        label=_("Public Customer Pool"),
-        icon="fa-inbox",
-        access=POOL_ACCESS,
-        **ch,
-    )
-    register_resource(
-        appbuilder,
-        views.PoolClaimView,
-        name="Customer Claims",
-        label=_("Customer Claims"),
-        icon="fa-check-square-o",
-        access=CLAIM_ACCESS,
-        api=api.PoolClaimApi,
-        **ch,
-    )
-    register_resource(
-        appbuilder,
-        views.ChannelChurnView,
-        name="Channel Churn",
-        label=_("Channel Churn"),
-        icon="fa-sign-out",
-        access=CHURN_ACCESS,
-        **ch,
-    )
-    register_resource(
-        appbuilder,
-        views.CustomerEventView,
-        name="Customer Trail",
-        label=_("Customer Trail"),
-        icon="fa-history",
-        access=TRAIL_ACCESS,
-        **ch,
-    )
-
-    register_resource(
-        appbuilder,
-        views.EndCustomerView,
-        name="End Customer Info",
-        label=_("End Customer Info"),
-        icon="fa-users",
-        access=CUSTOMER_ACCESS,
-        api=api.EndCustomerApi,
-        **en,
-    )
-    register_resource(
-        appbuilder,
-        views.EndPoolView,
-        name="End Customer Pool",
-        label=_("End Customer Pool"),
-        icon="fa-inbox",
-        access=POOL_ACCESS,
-        **en,
-    )
-    register_resource(
-        appbuilder,
-        views.EndChurnView,
-        name="End Customer Churn",
-        label=_("End Customer Churn"),
-        icon="fa-sign-out",
-        access=CHURN_ACCESS,
-        **en,
-    )
-    register_resource(
-        appbuilder,
-        views.EndChurnReviewView,
-        name="End Customer Churn Review",
-        label=_("End Customer Churn Review"),
-        icon="fa-gavel",
-        access=CHURN_ACCESS,
-        **en,
-    )
-
+    # (view, menu name, label, icon, access, api, category), in menu order (GLOSSARY.md first)
+    pages = [
+        (
+            views.SalesTargetView,
+            "Targets & Progress",
+            _("Targets & Progress"),
+            "fa-bullseye",
+            TARGET_ACCESS,
+            api.SalesTargetApi,
+            wm,
+        ),
+        (views.PlanReminderView, "Plan Reminders", _("Plan Reminders"), "fa-clock-o", CUSTOMER_ACCESS, None, wm),
+        (views.WorkPlanView, "Work Plans", _("Work Plans"), "fa-calendar", CUSTOMER_ACCESS, api.WorkPlanApi, wm),
+        (views.FollowupDueView, "Follow-up Reminders", _("Follow-up Reminders"), "fa-bell", CUSTOMER_ACCESS, None, wm),
+        (views.FollowupView, "Follow-ups", _("Follow-ups"), "fa-comments", CUSTOMER_ACCESS, api.FollowupApi, wm),
+        (
+            views.OpportunityView,
+            "Sales Opportunities",
+            _("Sales Opportunities"),
+            "fa-lightbulb-o",
+            CUSTOMER_ACCESS,
+            api.OpportunityApi,
+            wm,
+        ),
+        (
+            views.ChannelCustomerView,
+            "Channel Customer Info",
+            _("Channel Customer Info"),
+            "fa-address-book",
+            CUSTOMER_ACCESS,
+            api.ChannelCustomerApi,
+            ch,
+        ),
+        (views.ChannelPoolView, "Public Customer Pool", _("Public Customer Pool"), "fa-inbox", POOL_ACCESS, None, ch),
+        (
+            views.PoolClaimView,
+            "Customer Claims",
+            _("Customer Claims"),
+            "fa-check-square-o",
+            CLAIM_ACCESS,
+            api.PoolClaimApi,
+            ch,
+        ),
+        (views.ChannelChurnView, "Channel Churn", _("Channel Churn"), "fa-sign-out", CHURN_ACCESS, None, ch),
+        (views.CustomerEventView, "Customer Trail", _("Customer Trail"), "fa-history", TRAIL_ACCESS, None, ch),
+        (
+            views.EndCustomerView,
+            "End Customer Info",
+            _("End Customer Info"),
+            "fa-users",
+            CUSTOMER_ACCESS,
+            api.EndCustomerApi,
+            en,
+        ),
+        (views.EndPoolView, "End Customer Pool", _("End Customer Pool"), "fa-inbox", POOL_ACCESS, None, en),
+        (views.EndChurnView, "End Customer Churn", _("End Customer Churn"), "fa-sign-out", CHURN_ACCESS, None, en),
+        (
+            views.EndChurnReviewView,
+            "End Customer Churn Review",
+            _("End Customer Churn Review"),
+            "fa-gavel",
+            CHURN_ACCESS,
+            None,
+            en,
+        ),
+    ]
+    for view, name, label, icon, access, view_api, category in pages:
+        register_resource(appbuilder, view, name=name, label=label, icon=icon, access=access, api=view_api, **category)
+    # pages without a menu entry of their own: shown as related lists on the customer pages
     register_resource(
         appbuilder,
         views.ContactView,
@@ -160,3 +124,12 @@ def register(appbuilder) -> None:
         menu=False,
         **en,
     )
+    # extra pages of the views above
+    for name, label, endpoint, resource, access, icon in (
+        ("Target Progress", _("Target Progress"), "SalesTargetView.progress", "SalesTarget", TARGET_ACCESS, "fa-tasks"),
+        ("Weekly Plans", _("Weekly Plans"), "WorkPlanView.week", "WorkPlan", CUSTOMER_ACCESS, "fa-calendar-o"),
+        ("Sales Funnel", _("Sales Funnel"), "OpportunityView.funnel", "Opportunity", CUSTOMER_ACCESS, "fa-filter"),
+    ):
+        register_link(
+            appbuilder, name=name, label=label, endpoint=endpoint, resource=resource, access=access, icon=icon, **wm
+        )

@@ -283,3 +283,54 @@ class PoolClaimApi(ActionApiMixin, BaseApi):
         return self._run(
             lambda: services.reject_claim(db.session, self._claim(pk), g.user, self._body().get("comment"))
         )
+
+
+class OpportunityApi(BaseApi):
+    datamodel = SQLAInterface(m.Opportunity)
+    resource_name = "opportunity"
+    class_permission_name = "Opportunity"
+    list_columns = show_columns = [
+        "id",
+        "name",
+        "end_customer.id",
+        "channel_customer.id",
+        "stage",
+        "expected_amount",
+        "expected_close",
+        "owner.id",
+        "note",
+    ]
+    add_columns = edit_columns = [
+        "name",
+        "end_customer",
+        "channel_customer",
+        "stage",
+        "expected_amount",
+        "expected_close",
+        "note",
+    ]
+    search_columns = ["name", "stage", "end_customer", "channel_customer"]
+    order_columns = ["id", "expected_close", "expected_amount"]
+    validator = staticmethod(services.validate_opportunity)
+
+
+class WorkPlanApi(BaseApi):
+    datamodel = SQLAInterface(m.WorkPlan)
+    resource_name = "work_plan"
+    class_permission_name = "WorkPlan"
+    list_columns = show_columns = ["id", "plan_date", "title", "content", "status", "done_at", "owner.id"]
+    add_columns = edit_columns = ["plan_date", "title", "content", "status"]
+    search_columns = ["plan_date", "title", "status"]
+    order_columns = ["id", "plan_date"]
+    validator = staticmethod(services.validate_plan)
+
+
+class SalesTargetApi(BaseApi):
+    datamodel = SQLAInterface(m.SalesTarget)
+    resource_name = "sales_target"
+    class_permission_name = "SalesTarget"
+    list_columns = show_columns = ["id", "owner.id", "owner.username", "year", "month", "amount"]
+    add_columns = edit_columns = ["owner", "year", "month", "amount"]
+    search_columns = ["owner", "year", "month"]
+    order_columns = ["id", "year", "month"]
+    validator = staticmethod(services.validate_target)

@@ -232,6 +232,16 @@ class Opportunity(OwnedMixin, TimestampMixin, Model):
     def __repr__(self) -> str:
         return self.name or ""
 
+    @property
+    def customer(self):
+        return self.end_customer or self.channel_customer
+
+    @property
+    def stage_label(self):
+        from app.crm.services import OPPORTUNITY_STAGES
+
+        return OPPORTUNITY_STAGES.get(self.stage, self.stage)
+
 
 class WorkPlan(OwnedMixin, TimestampMixin, Model):
     __tablename__ = "work_plan"
@@ -245,6 +255,12 @@ class WorkPlan(OwnedMixin, TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return self.title or ""
+
+    @property
+    def status_label(self):
+        from app.crm.services import PLAN_STATUS
+
+        return PLAN_STATUS.get(self.status, self.status)
 
 
 class SalesTarget(OwnedMixin, TimestampMixin, Model):

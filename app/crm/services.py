@@ -580,3 +580,203 @@ def customer_import_spec(kind: str, pool: bool) -> excel.ImportSpec:
         fields=fields,
         create=create,
     )
+
+
+# ------------------------------------------------------------------ opportunities
+
+OPPORTUNITY_STAGES = {
+    "lead": _("Lead"),
+    "contact": _("Initial contact"),
+    "needs": _("Needs confirmed"),
+    "quote": _("Quotation"),
+    "negotiation": _("Negotiation"),
+    "won": _("Won"),
+    "lost": _("Lost"),
+}
+
+
+def validate_opportunity(item) -> None:
+    strip_text(item, "name", "note")
+    if not item.name:
+        raise BusinessError(_("Opportunity name is required."), 400)
+    if item.end_customer is None and item.channel_customer is None:
+        raise BusinessError(_("Choose the customer of the opportunity."), 400)
+    if item.stage not in OPPORTUNITY_STAGES:
+        raise BusinessError(_("Unknown stage."), 400)
+    ensure_non_negative(item.expected_amount, _("Expected Amount"))
+    if item.expected_amount is None:
+        item.expected_amount = 0
+
+
+def funnel(session) -> list[dict]:
+    """Count and expected amount per stage, within the current user's scope."""
+    from app.core.scope import scope_query
+    from app.crm.models import Opportunity
+
+    query = scope_query(
+        session.query(
+            Opportunity.stage, func.count(Opportunity.id), func.coalesce(func.sum(Opportunity.expected_amount), 0)
+        ),
+        Opportunity,
+    )
+    rows = {stage: (count, amount) for stage, count, amount in query.group_by(Opportunity.stage)}
+    return [
+        {"stage": key, "label": label, "count": rows.get(key, (0, 0))[0], "amount": rows.get(key, (0, 0))[1]}
+        for key, label in OPPORTUNITY_STAGES.items()
+    ]
+
+
+# ------------------------------------------------------------------ work plans
+
+PLAN_STATUS = {"todo": _("Not done"), "done": _("Done")}
+
+
+def validate_plan(item) -> None:
+    strip_text(item, "title", "content")
+    if not item.title:
+        raise BusinessError(_("Title is required."), 400)
+    if item.plan_date is None:
+        raise BusinessError(_("Plan date is required."), 400)
+    if item.status not in PLAN_STATUS:
+        item.status = "todo"
+    item.done_at = (
+        utcnow()
+        if item.status == "done" and item.done_at is None
+        else (None if item.status == "todo" else item.done_at)
+    )
+
+
+def mark_done(item) -> None:
+    item.status = "done"
+    item.done_at = utcnow()
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_plans(session, monday: dt.date) -> dict[dt.date, list]:
+    from app.core.scope import scope_query
+    from app.crm.models import WorkPlan
+
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    plans = (
+        scope_query(session.query(WorkPlan), WorkPlan)
+        .filter(WorkPlan.plan_date >= days[0], WorkPlan.plan_date <= days[-1])
+        .order_by(WorkPlan.plan_date, WorkPlan.id)
+        .all()
+    )
+    out = {d: [] for d in days}
+    for plan in plans:
+        out[plan.plan_date].append(plan)
+    return out
+
+
+class FilterPlansThisWeek(BaseFilter):
+    """计划提醒: open plans from today to the end of this week (and any overdue open ones)."""
+
+    name = ""
+
+    def apply(self, query, value):
+        today = local_today()
+        end = week_start(today) + dt.timedelta(days=6)
+        return query.filter(self.model.status == "todo", self.model.plan_date <= end)
+
+
+# ------------------------------------------------------------------ targets
+
+
+def validate_target(item) -> None:
+    if item.owner is None and item.owner_id is None:
+        raise BusinessError(_("Choose the salesperson of the target."), 400)
+    owner = item.owner or db.session.get(type(item).owner.property.mapper.class_, item.owner_id)
+    if "Salesperson" not in roles_of(owner):
+        raise BusinessError(_("Targets are set for salespeople."), 400)
+    if item.year is None or not 2000 <= int(item.year) <= 2100:
+        raise BusinessError(_("Year must be between 2000 and 2100."), 400)
+    if item.month is None or not 1 <= int(item.month) <= 12:
+        raise BusinessError(_("Month must be between 1 and 12."), 400)
+    ensure_non_negative(item.amount, _("Target Amount"))
+    from app.crm.models import SalesTarget
+
+    query = db.session.query(SalesTarget.id).filter(
+        SalesTarget.owner_id == owner.id, SalesTarget.year == item.year, SalesTarget.month == item.month
+    )
+    if item.id is not None:
+        query = query.filter(SalesTarget.id != item.id)
+    with db.session.no_autoflush:
+        if query.first():
+            raise BusinessError(
+                _(
+                    "%(name)s already has a target for %(year)s-%(month)02d.",
+                    name=owner.get_full_name(),
+                    year=item.year,
+                    month=int(item.month),
+                ),
+                409,
+            )
+
+
+def achieved_amount(session, owner_id: int, start: dt.date, end: dt.date):
+    """Approved sales order amount of a salesperson in [start, end]; the sales module registers the query."""
+    from decimal import Decimal
+
+    query = current_app.extensions.get("sales_achievement")
+    return Decimal(query(session, owner_id, start, end)) if query else Decimal("0")
+
+
+def target_progress(session, year: int) -> list[dict]:
+    """Per salesperson in scope: monthly target and achievement, with quarter and year sums."""
+    from decimal import Decimal
+
+    from app.core.scope import scope_query
+    from app.crm.models import SalesTarget
+
+    targets = scope_query(session.query(SalesTarget), SalesTarget).filter(SalesTarget.year == year).all()
+    people: dict[int, dict] = {}
+    for t in targets:
+        row = people.setdefault(t.owner_id, {"owner": t.owner, "months": {m: Decimal("0") for m in range(1, 13)}})
+        row["months"][t.month] = Decimal(t.amount)
+    out = []
+    for owner_id, row in people.items():
+        months = []
+        for month in range(1, 13):
+            start = dt.date(year, month, 1)
+            end = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
+            achieved = achieved_amount(session, owner_id, start, end)
+            months.append(
+                {
+                    "month": month,
+                    "target": row["months"][month],
+                    "achieved": achieved,
+                    "rate": _rate(achieved, row["months"][month]),
+                }
+            )
+        quarters = []
+        for q in range(4):
+            target = sum((m["target"] for m in months[q * 3 : q * 3 + 3]), Decimal("0"))
+            achieved = sum((m["achieved"] for m in months[q * 3 : q * 3 + 3]), Decimal("0"))
+            quarters.append({"quarter": q + 1, "target": target, "achieved": achieved, "rate": _rate(achieved, target)})
+        year_target = sum((m["target"] for m in months), Decimal("0"))
+        year_achieved = sum((m["achieved"] for m in months), Decimal("0"))
+        out.append(
+            {
+                "owner": row["owner"],
+                "months": months,
+                "quarters": quarters,
+                "target": year_target,
+                "achieved": year_achieved,
+                "rate": _rate(year_achieved, year_target),
+            }
+        )
+    out.sort(key=lambda r: r["owner"].username if r["owner"] else "")
+    return out
+
+
+def _rate(achieved, target):
+    """Achievement in percent, or None where there is no target (shown as —)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if not target:
+        return None
+    return (Decimal(achieved) * 100 / Decimal(target)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

@@ -588,3 +588,149 @@ class EndChurnReviewView(BaseModelView):
 
 ChannelCustomerView.related_views = [ContactView, FollowupView, EndCustomerView]
 EndCustomerView.related_views = [ContactView, DeliveryAddressView, FollowupView]
+
+
+class OpportunityView(BaseModelView):
+    datamodel = SQLAInterface(m.Opportunity)
+    class_permission_name = "Opportunity"
+    title = _("Sales Opportunities")
+    list_columns = ["name", "customer", "stage_label", "expected_amount", "expected_close", "owner"]
+    add_columns = edit_columns = [
+        "name",
+        "end_customer",
+        "channel_customer",
+        "stage",
+        "expected_amount",
+        "expected_close",
+        "note",
+    ]
+    show_columns = add_columns + ["owner", "created_at", "updated_at"]
+    search_columns = ["name", "end_customer", "channel_customer", "stage", "expected_close", "owner"]
+    order_columns = ["name", "expected_amount", "expected_close"]
+    base_order = ("expected_close", "asc")
+    label_columns = {
+        "name": _("Opportunity"),
+        "customer": _("Customer"),
+        "stage": _("Stage"),
+        "stage_label": _("Stage"),
+        "expected_amount": _("Expected Amount"),
+        "expected_close": _("Expected Close"),
+        "owner": _("Salesperson"),
+        "end_customer": _("End Customer"),
+        "channel_customer": _("Channel Customer"),
+        "note": _("Note"),
+        "created_at": _("Created At"),
+        "updated_at": _("Updated At"),
+    }
+    validator = staticmethod(services.validate_opportunity)
+
+    def __init__(self, **kwargs):
+        from wtforms import SelectField
+
+        choices = list(services.OPPORTUNITY_STAGES.items())
+        self.add_form_extra_fields = {"stage": SelectField(_("Stage"), choices=choices)}
+        self.edit_form_extra_fields = {"stage": SelectField(_("Stage"), choices=choices)}
+        super().__init__(**kwargs)
+
+    @expose("/funnel/")
+    @has_access
+    def funnel(self):
+        rows = services.funnel(db.session)
+        top = max([r["count"] for r in rows] + [1])
+        return self.render_template("crm/funnel.html", title=gettext("Sales Funnel"), rows=rows, top=top)
+
+
+class WorkPlanView(BaseModelView):
+    datamodel = SQLAInterface(m.WorkPlan)
+    class_permission_name = "WorkPlan"
+    title = _("Work Plans")
+    list_columns = ["plan_date", "title", "status_label", "done_at", "owner"]
+    add_columns = edit_columns = ["plan_date", "title", "content", "status"]
+    show_columns = add_columns + ["done_at", "owner"]
+    search_columns = ["plan_date", "title", "status", "owner"]
+    order_columns = ["plan_date", "title"]
+    base_order = ("plan_date", "desc")
+    label_columns = {
+        "plan_date": _("Plan Date"),
+        "title": _("Title"),
+        "content": _("Content"),
+        "status": _("Status"),
+        "status_label": _("Status"),
+        "done_at": _("Done At"),
+        "owner": _("Salesperson"),
+    }
+    validator = staticmethod(services.validate_plan)
+
+    def __init__(self, **kwargs):
+        from wtforms import SelectField
+
+        choices = list(services.PLAN_STATUS.items())
+        self.add_form_extra_fields = {"status": SelectField(_("Status"), choices=choices)}
+        self.edit_form_extra_fields = {"status": SelectField(_("Status"), choices=choices)}
+        super().__init__(**kwargs)
+
+    @fab_action("mark_done", _("Mark done"), None, "fa-check", multiple=True, single=True)
+    def mark_done(self, items):
+        items = items if isinstance(items, list) else [items]
+        for item in items:
+            services.mark_done(item)
+        db.session.commit()
+        flash(gettext("%(n)s plans marked done.", n=len(items)), "success")
+        return redirect(request.referrer or url_for(f"{self.endpoint}.list"))
+
+    @expose("/week/")
+    @has_access
+    def week(self):
+        import datetime as dt
+
+        from app.core.formatting import local_today
+
+        try:
+            day = dt.date.fromisoformat(request.args.get("start", "")) if request.args.get("start") else local_today()
+        except ValueError:
+            day = local_today()
+        monday = services.week_start(day)
+        return self.render_template(
+            "crm/week.html",
+            title=gettext("Weekly Plans"),
+            days=services.week_plans(db.session, monday),
+            monday=monday,
+            prev=monday - dt.timedelta(days=7),
+            next=monday + dt.timedelta(days=7),
+        )
+
+
+class PlanReminderView(WorkPlanView):
+    title = _("Plan Reminders")
+    base_permissions = ["can_read", "can_write"]
+    base_filters = [["plan_date", services.FilterPlansThisWeek, None]]
+    base_order = ("plan_date", "asc")
+
+
+class SalesTargetView(BaseModelView):
+    datamodel = SQLAInterface(m.SalesTarget)
+    class_permission_name = "SalesTarget"
+    title = _("Targets & Progress")
+    list_columns = ["owner", "year", "month", "amount"]
+    add_columns = edit_columns = show_columns = ["owner", "year", "month", "amount"]
+    search_columns = ["owner", "year", "month"]
+    order_columns = ["year", "month", "amount"]
+    base_order = ("year", "desc")
+    label_columns = {"owner": _("Salesperson"), "year": _("Year"), "month": _("Month"), "amount": _("Target Amount")}
+    validator = staticmethod(services.validate_target)
+
+    @expose("/progress/")
+    @has_access
+    def progress(self):
+        from app.core.formatting import local_today
+
+        try:
+            year = int(request.args.get("year") or local_today().year)
+        except ValueError:
+            year = local_today().year
+        return self.render_template(
+            "crm/progress.html",
+            title=gettext("Target Progress"),
+            year=year,
+            rows=services.target_progress(db.session, year),
+        )
