@@ -26,9 +26,9 @@ def prepare(app, demo: bool = False) -> None:
             print("请登录后立即修改密码。Change it after logging in. (shown only once)")
             print("=" * 60)
         if demo:
-            from app.base_data.demo import load_demo
+            from app.cli import load_all_demo
 
-            print(load_demo())
+            print(load_all_demo())
 
 
 def main() -> None:

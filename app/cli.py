@@ -47,6 +47,14 @@ def ensure_admin(password: str | None = None, username: str = "admin") -> str | 
     return generated
 
 
+def load_all_demo() -> str:
+    """Demo data of every area, in dependency order. Idempotent."""
+    from app.base_data.demo import load_demo as base_demo
+    from app.crm.demo import load_demo as crm_demo
+
+    return f"{base_demo()}\ncrm demo data added: {crm_demo()}"
+
+
 def register_cli(app) -> None:
     @app.cli.command("seed")
     @with_appcontext
@@ -82,6 +90,4 @@ def register_cli(app) -> None:
     @with_appcontext
     def demo_command():
         """Load realistic demo data (idempotent)."""
-        from app.base_data.demo import load_demo
-
-        click.echo(load_demo())
+        click.echo(load_all_demo())

@@ -41,7 +41,7 @@ def column_kind(datamodel, key: str) -> str:
 
 def default_formatters(datamodel, columns) -> dict:
     """¥1,234.50 for money, trimmed quantities, YYYY-MM-DD dates, 是/否 labels."""
-    out = {}
+    out = {key: _blank_none for key in columns}
     for key in columns:
         if "." in key or not hasattr(datamodel.obj, key):
             continue
@@ -55,6 +55,11 @@ def default_formatters(datamodel, columns) -> dict:
         elif kind == excel.BOOL:
             out[key] = format_bool
     return out
+
+
+def _blank_none(value):
+    """Empty cells instead of FAB's literal "None"."""
+    return "" if value is None else value
 
 
 class ScopedViewMixin:

@@ -94,7 +94,7 @@ class DeliveryAddressView(BaseModelView):
     validator = staticmethod(services.validate_address)
 
 
-class FollowupView(BaseModelView):
+class FollowupBase(BaseModelView):
     datamodel = SQLAInterface(m.Followup)
     class_permission_name = "Followup"
     title = _("Follow-ups")
@@ -152,7 +152,11 @@ class FollowupView(BaseModelView):
         super().__init__(**kwargs)
 
 
-class FollowupDueView(FollowupView):
+class FollowupView(FollowupBase):
+    """跟单记录 of both kinds of customer."""
+
+
+class FollowupDueView(FollowupBase):
     """跟单提醒: open follow-ups whose next date falls within the user's reminder window (or has passed)."""
 
     title = _("Follow-up Reminders")
@@ -586,8 +590,10 @@ class EndChurnReviewView(BaseModelView):
         return self._review(items, False)
 
 
-ChannelCustomerView.related_views = [ContactView, FollowupView, EndCustomerView]
-EndCustomerView.related_views = [ContactView, DeliveryAddressView, FollowupView]
+def _late_related_views():
+    # defined after the customer views; related lists are matched by exact class, not subclass
+    ChannelCustomerView.related_views = [ContactView, FollowupView, EndCustomerView, OpportunityView]
+    EndCustomerView.related_views = [ContactView, DeliveryAddressView, FollowupView, OpportunityView]
 
 
 class OpportunityView(BaseModelView):
@@ -700,7 +706,7 @@ class WorkPlanView(BaseModelView):
         )
 
 
-class PlanReminderView(WorkPlanView):
+class PlanReminderView(WorkPlanView):  # not a related list anywhere, so subclassing is safe
     title = _("Plan Reminders")
     base_permissions = ["can_read", "can_write"]
     base_filters = [["plan_date", services.FilterPlansThisWeek, None]]
@@ -734,3 +740,6 @@ class SalesTargetView(BaseModelView):
             year=year,
             rows=services.target_progress(db.session, year),
         )
+
+
+_late_related_views()
