@@ -73,6 +73,15 @@ class Config:
     EXCEL_IMPORT_MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
+    # CRM rules (DOMAIN.md "Customers"), overridable from the environment
+    CRM_HOLDING_LIMIT = int(os.environ.get("CRM_HOLDING_LIMIT", "200"))
+    CRM_CHURN_LOW_LEVELS = tuple(os.environ.get("CRM_CHURN_LOW_LEVELS", "D,E").split(","))
+    CRM_CHURN_LOW_LEVEL_DAYS = int(os.environ.get("CRM_CHURN_LOW_LEVEL_DAYS", "30"))
+    CRM_CHURN_HIGH_LEVEL_DAYS = int(os.environ.get("CRM_CHURN_HIGH_LEVEL_DAYS", "90"))
+    CRM_CHURN_END_CUSTOMER_DAYS = int(os.environ.get("CRM_CHURN_END_CUSTOMER_DAYS", "180"))
+    CRM_UPGRADE_DEALS = int(os.environ.get("CRM_UPGRADE_DEALS", "3"))
+    CRM_REMINDER_DAYS = int(os.environ.get("CRM_REMINDER_DAYS", "3"))
+
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key()
         self.SQLALCHEMY_DATABASE_URI = _database_url()

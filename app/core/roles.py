@@ -58,6 +58,8 @@ METHOD_PERMISSIONS = {
     "claim": "claim",
     "api_claim": "claim",
     "transfer": "transfer",
+    "transfer_start": "transfer",
+    "reject_start": "approve",
     "api_transfer": "transfer",
     "api_release": WRITE,
     "approve": "approve",

@@ -208,6 +208,10 @@ class CustomerView(BaseModelView):
             flash(str(e), "danger")
         return redirect(url_for(f"{self.endpoint}.list"))
 
+    @fab_action("transfer_start", _("Transfer"), None, "fa-exchange", multiple=False, single=True)
+    def transfer_start(self, item):
+        return redirect(url_for(f"{self.endpoint}.transfer", pk=item.id))
+
     @expose("/transfer/<int:pk>", methods=["GET", "POST"])
     @has_access
     def transfer(self, pk):
@@ -462,6 +466,10 @@ class PoolClaimView(BaseModelView):
             db.session.rollback()
             flash(str(e), "danger")
         return redirect(url_for(f"{self.endpoint}.list"))
+
+    @fab_action("reject_start", _("Reject"), None, "fa-times", multiple=False, single=True)
+    def reject_start(self, item):
+        return redirect(url_for(f"{self.endpoint}.reject", pk=item.id))
 
     @expose("/reject/<int:pk>", methods=["GET", "POST"])
     @has_access
