@@ -9,7 +9,7 @@ from app.crm import api, views
 CUSTOMER_ACCESS = {
     "Admin": {WRITE, "transfer"},
     "SalesManager": {WRITE, "transfer"},
-    "Salesperson": WRITE,
+    "Salesperson": {WRITE, "claim"},  # claim: the API's pool action on this resource
     "Finance": READ,
     "Executive": READ,
 }

@@ -171,13 +171,17 @@ class CustomerView(BaseModelView):
 
     validator = staticmethod(services.validate_customer)
     list_template = "core/list.html"
-    show_template = "appbuilder/general/model/show_cascade.html"
+    show_template = "crm/customer_show.html"
     base_filters = [["in_pool", FilterEqual, False]]
 
     def pre_add(self, item):
         item.in_pool = False
         super().pre_add(item)
         services.on_customer_saved(item)
+
+    def trail_for(self, pk):
+        item = self._scoped_get(pk)
+        return services.trail(db.session, item) if item is not None else []
 
     def pre_update(self, item):
         super().pre_update(item)
