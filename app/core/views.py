@@ -145,6 +145,19 @@ class BaseModelView(ScopedViewMixin, ModelView):
         items = [i for i in (self._scoped_get(pk) for pk in request.form.getlist("rowid")) if i is not None]
         return self.actions.get(name).func(items)
 
+    def run_action(self, items, service, message):
+        """Apply a service to each selected row in one transaction; any refusal rolls all of them back."""
+        items = items if isinstance(items, list) else [items]
+        try:
+            for item in items:
+                service(item)
+            db.session.commit()
+            flash(message(len(items)) if callable(message) else message, "success")
+        except BusinessError as e:
+            db.session.rollback()
+            flash(str(e), "danger")
+        return redirect(url_for(f"{self.endpoint}.list"))
+
     # ---- Excel export: whole list with the current filters, order and scope
     def _export_columns(self) -> list[excel.Column]:
         keys = self.export_columns or self.list_columns

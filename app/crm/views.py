@@ -201,16 +201,10 @@ class CustomerView(BaseModelView):
         single=True,
     )
     def release(self, items):
-        items = items if isinstance(items, list) else [items]
-        try:
-            for item in items:
-                services.release(db.session, item, g.user, None)
-            db.session.commit()
-            flash(gettext("%(n)s customers released to the public pool.", n=len(items)), "success")
-        except BusinessError as e:
-            db.session.rollback()
-            flash(str(e), "danger")
-        return redirect(url_for(f"{self.endpoint}.list"))
+        return self.run_action(
+            items, lambda item: services.release(db.session, item, g.user, None),
+            lambda n: gettext("%(n)s customers released to the public pool.", n=n),
+        )
 
     @fab_action("transfer_start", _("Transfer"), None, "fa-exchange", multiple=False, single=True)
     def transfer_start(self, item):
@@ -385,16 +379,8 @@ class PoolView(BaseModelView):
         "claim", _("Claim"), _("Apply for the selected customers?"), "fa-hand-paper-o", multiple=True, single=True
     )
     def claim(self, items):
-        items = items if isinstance(items, list) else [items]
-        try:
-            for item in items:
-                services.request_claim(db.session, item, g.user, None)
-            db.session.commit()
-            flash(gettext("Claim submitted for approval."), "success")
-        except BusinessError as e:
-            db.session.rollback()
-            flash(str(e), "danger")
-        return redirect(url_for(f"{self.endpoint}.list"))
+        return self.run_action(items, lambda item: services.request_claim(db.session, item, g.user, None),
+                               gettext("Claim submitted for approval."))
 
 
 class ChannelPoolView(PoolView):
@@ -460,16 +446,8 @@ class PoolClaimView(BaseModelView):
 
     @fab_action("approve", _("Approve"), _("Approve the selected claims?"), "fa-check", multiple=True, single=True)
     def approve(self, items):
-        items = items if isinstance(items, list) else [items]
-        try:
-            for claim in items:
-                services.approve_claim(db.session, claim, g.user, None)
-            db.session.commit()
-            flash(gettext("Approved."), "success")
-        except BusinessError as e:
-            db.session.rollback()
-            flash(str(e), "danger")
-        return redirect(url_for(f"{self.endpoint}.list"))
+        return self.run_action(items, lambda claim: services.approve_claim(db.session, claim, g.user, None),
+                               gettext("Approved."))
 
     @fab_action("reject_start", _("Reject"), None, "fa-times", multiple=False, single=True)
     def reject_start(self, item):
@@ -575,16 +553,8 @@ class EndChurnReviewView(BaseModelView):
     label_columns = CUSTOMER_LABELS
 
     def _review(self, items, confirm: bool):
-        items = items if isinstance(items, list) else [items]
-        try:
-            for item in items:
-                services.review_end_churn(db.session, item, g.user, confirm)
-            db.session.commit()
-            flash(gettext("Reviewed."), "success")
-        except BusinessError as e:
-            db.session.rollback()
-            flash(str(e), "danger")
-        return redirect(url_for(f"{self.endpoint}.list"))
+        return self.run_action(items, lambda item: services.review_end_churn(db.session, item, g.user, confirm),
+                               gettext("Reviewed."))
 
     @fab_action(
         "review_churn",
