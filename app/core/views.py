@@ -13,6 +13,7 @@ from flask_babel import gettext, lazy_gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.core import excel, scope
+from app.core.errors import BusinessError
 from app.core.formatting import format_bool, format_date, format_money, format_qty, local_today
 from app.core.roles import METHOD_PERMISSIONS
 from app.core.usage import ensure_deletable

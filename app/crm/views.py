@@ -202,7 +202,8 @@ class CustomerView(BaseModelView):
     )
     def release(self, items):
         return self.run_action(
-            items, lambda item: services.release(db.session, item, g.user, None),
+            items,
+            lambda item: services.release(db.session, item, g.user, None),
             lambda n: gettext("%(n)s customers released to the public pool.", n=n),
         )
 
@@ -379,8 +380,11 @@ class PoolView(BaseModelView):
         "claim", _("Claim"), _("Apply for the selected customers?"), "fa-hand-paper-o", multiple=True, single=True
     )
     def claim(self, items):
-        return self.run_action(items, lambda item: services.request_claim(db.session, item, g.user, None),
-                               gettext("Claim submitted for approval."))
+        return self.run_action(
+            items,
+            lambda item: services.request_claim(db.session, item, g.user, None),
+            gettext("Claim submitted for approval."),
+        )
 
 
 class ChannelPoolView(PoolView):
@@ -446,8 +450,9 @@ class PoolClaimView(BaseModelView):
 
     @fab_action("approve", _("Approve"), _("Approve the selected claims?"), "fa-check", multiple=True, single=True)
     def approve(self, items):
-        return self.run_action(items, lambda claim: services.approve_claim(db.session, claim, g.user, None),
-                               gettext("Approved."))
+        return self.run_action(
+            items, lambda claim: services.approve_claim(db.session, claim, g.user, None), gettext("Approved.")
+        )
 
     @fab_action("reject_start", _("Reject"), None, "fa-times", multiple=False, single=True)
     def reject_start(self, item):
@@ -553,8 +558,9 @@ class EndChurnReviewView(BaseModelView):
     label_columns = CUSTOMER_LABELS
 
     def _review(self, items, confirm: bool):
-        return self.run_action(items, lambda item: services.review_end_churn(db.session, item, g.user, confirm),
-                               gettext("Reviewed."))
+        return self.run_action(
+            items, lambda item: services.review_end_churn(db.session, item, g.user, confirm), gettext("Reviewed.")
+        )
 
     @fab_action(
         "review_churn",
