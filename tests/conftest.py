@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from tests import owned_fixture
 
@@ -22,6 +23,19 @@ USERS = {
     "finance": "Finance",
     "exec": "Executive",
 }
+
+
+class FreshUserClient(FlaskClient):
+    """Tests that hold an app context (the `db` fixture) make Flask reuse it, and its `g`, for every request;
+    Flask-Login caches the user in `g`, so clear it so that each client is seen as its own user."""
+
+    def open(self, *args, **kwargs):
+        from flask import g, has_app_context
+
+        if has_app_context():
+            g.pop("_login_user", None)
+            g.pop("user", None)
+        return super().open(*args, **kwargs)
 
 
 def database_urls(tmp_root) -> list[str]:
@@ -77,6 +91,7 @@ def app(request, tmp_path_factory):
     from app.extensions import db
 
     application = create_app(make_config(url, str(root)), register_extra=owned_fixture.register)
+    application.test_client_class = FreshUserClient
     with application.app_context():
         upgrade()
         for table in owned_fixture.TEST_TABLES:

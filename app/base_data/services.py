@@ -84,9 +84,9 @@ def validate_product(item: m.Product) -> None:
         if getattr(item, attr) is None:
             setattr(item, attr, 0)
     if item.floor_price and item.sale_price is not None and item.floor_price > item.sale_price:
-        raise BusinessError(_("The red-line price cannot be above the sale price."), 400)
+        raise BusinessError(_("The red-line price cannot be above the sale price."), 400, field=_("Red-line Price"))
     if item.safety_min is not None and item.safety_max is not None and item.safety_min > item.safety_max:
-        raise BusinessError(_("Safety stock minimum cannot exceed the maximum."), 400)
+        raise BusinessError(_("Safety stock minimum cannot exceed the maximum."), 400, field=_("Safety Stock Min"))
 
 
 def validate_profile(item: m.SalespersonProfile) -> None:

@@ -6,9 +6,10 @@ class BusinessError(Exception):
 
     status_code = 422
 
-    def __init__(self, message, status_code: int | None = None):
+    def __init__(self, message, status_code: int | None = None, field=None):
         super().__init__(message)
         self.message = message
+        self.field = field  # the column/field label it is about, when there is one (import error reports)
         if status_code is not None:
             self.status_code = status_code
 

@@ -333,7 +333,9 @@ def parse_value(f: Field, raw):
             if f.lookup is not None:
                 obj = f.lookup(text)
                 if obj is None:
-                    raise RowError(f.label, f.lookup_error or _('Unknown value "%(v)s".', v=text))
+                    if f.lookup_error:
+                        raise RowError(f.label, _("“%(v)s”: %(reason)s", v=text, reason=f.lookup_error))
+                    raise RowError(f.label, _('Unknown value "%(v)s".', v=text))
                 return obj
             return text
         if f.kind == INT:
@@ -429,7 +431,7 @@ def run_import(spec: ImportSpec, data: bytes, session, max_rows: int, max_unzipp
         except RowError as e:
             result.errors.append((excel_row, str(e.column), str(e.message)))
         except BusinessError as e:
-            result.errors.append((excel_row, "", str(e)))
+            result.errors.append((excel_row, str(e.field or ""), str(e)))
     if result.total == 0:
         raise BusinessError(_("The file has no data rows."), 400)
     if result.errors:

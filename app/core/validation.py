@@ -27,12 +27,12 @@ def ensure_unique(item, attr: str, label, case_insensitive: bool = True) -> None
     with db.session.no_autoflush:
         exists = query.first()
     if exists:
-        raise BusinessError(_("%(label)s “%(value)s” already exists.", label=label, value=value), 409)
+        raise BusinessError(_("%(label)s “%(value)s” already exists.", label=label, value=value), 409, field=label)
 
 
 def ensure_non_negative(value, label) -> None:
     if value is not None and Decimal(value) < 0:
-        raise BusinessError(_("%(label)s cannot be negative.", label=label), 400)
+        raise BusinessError(_("%(label)s cannot be negative.", label=label), 400, field=label)
 
 
 def strip_text(item, *attrs) -> None:

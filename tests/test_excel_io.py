@@ -1,0 +1,229 @@
+"""Excel export and import through the real pages, with real xlsx files read back."""
+
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from app.base_data.models import Product, Unit
+from app.core import excel
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _book(data: bytes):
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _make_products(db, prefix, rows):
+    for i, (name, price) in enumerate(rows):
+        db.session.add(
+            Product(
+                model_no=f"{prefix}-{i}",
+                name=name,
+                sale_price=Decimal(price),
+                purchase_price=Decimal("1.00"),
+                floor_price=Decimal("0"),
+            )
+        )
+    db.session.commit()
+
+
+def test_export_applies_filters_and_order(db, as_user, uid):
+    prefix = uid("EXP")
+    _make_products(db, prefix, [(f"{prefix} 甲", "10.50"), (f"{prefix} 乙", "300.00"), (f"{prefix} 丙", "20.25")])
+    client = as_user("admin")
+    resp = client.get(
+        f"/productview/export_xlsx/?_flt_0_model_no={prefix}&_oc_ProductView=sale_price&_od_ProductView=desc"
+    )
+    assert resp.status_code == 200 and resp.mimetype == XLSX
+    ws = _book(resp.data).active
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["型号", "产品名称", "规格"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert [r[0] for r in rows] == [f"{prefix}-1", f"{prefix}-2", f"{prefix}-0"]
+    price_col = header.index("销售价")
+    assert [r[price_col] for r in rows] == [300.0, 20.25, 10.5]
+    assert ws.cell(row=2, column=price_col + 1).data_type == "n"
+
+
+def test_export_selected_rows_only(db, as_user, uid):
+    prefix = uid("SEL")
+    _make_products(db, prefix, [("a", "1"), ("b", "2"), ("c", "3")])
+    ids = [p.id for p in db.session.query(Product).filter(Product.model_no.like(f"{prefix}%")).order_by(Product.id)]
+    resp = as_user("admin").post(
+        "/productview/action_post", data={"action": "export_selected", "rowid": [str(ids[0]), str(ids[2])]}
+    )
+    assert resp.status_code == 200
+    rows = [r[0].value for r in _book(resp.data).active.iter_rows(min_row=2)]
+    assert rows == [f"{prefix}-0", f"{prefix}-2"]
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"])
+def test_formula_like_text_is_written_as_text(db, as_user, uid, text):
+    prefix = uid("FRM")
+    _make_products(db, prefix, [(text, "1")])
+    resp = as_user("admin").get(f"/productview/export_xlsx/?_flt_0_model_no={prefix}")
+    cell = _book(resp.data).active.cell(row=2, column=2)
+    assert cell.value == text and cell.data_type == "s"
+
+
+def test_sheet_rollover_keeps_every_row_in_order():
+    buf = io.BytesIO()
+    cols = [excel.Column("n", "序号", excel.INT), excel.Column("t", "文本")]
+    count = excel.write_xlsx(buf, "数据", cols, ((i, f"r{i}") for i in range(12)), max_rows=5)
+    assert count == 12
+    book = _book(buf.getvalue())
+    assert book.sheetnames == ["数据", "数据2", "数据3"]
+    seen = []
+    for ws in book.worksheets:
+        assert [c.value for c in ws[1]] == ["序号", "文本"]
+        seen += [r[0].value for r in ws.iter_rows(min_row=2)]
+    assert seen == list(range(12))
+
+
+def _filled_template(client, rows):
+    resp = client.get("/productview/import_template/")
+    assert resp.status_code == 200
+    book = _book(resp.data)
+    ws = book.worksheets[0]
+    header = [c.value for c in ws[1]]
+    for row in rows:
+        ws.append([row.get(h) for h in header])
+    out = io.BytesIO()
+    book.save(out)
+    return header, out.getvalue()
+
+
+def _upload(client, data, name="products.xlsx", url="/productview/import_xlsx/"):
+    return client.post(url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def test_import_creates_all_rows_with_exact_amounts(db, as_user, uid):
+    prefix = uid("IMP")
+    client = as_user("admin")
+    header, data = _filled_template(
+        client,
+        [
+            {
+                "型号": f"{prefix}-1",
+                "产品名称": "千兆交换机",
+                "计量单位": "台",
+                "销售价": "1,234.50",
+                "采购价": 1000,
+                "红线价": "1100",
+                "安全库存下限": "１２",
+            },
+            {"型号": f"{prefix}-2", "产品名称": "无线AP", "销售价": 99.9, "启用": "否"},
+        ],
+    )
+    assert header[:2] == ["型号", "产品名称"]
+    resp = _upload(client, data)
+    assert resp.status_code == 302
+    products = {p.model_no: p for p in db.session.query(Product).filter(Product.model_no.like(f"{prefix}%"))}
+    assert products[f"{prefix}-1"].sale_price == Decimal("1234.50")
+    assert products[f"{prefix}-1"].safety_min == Decimal("12")
+    assert products[f"{prefix}-1"].unit.name == "台"
+    assert products[f"{prefix}-2"].sale_price == Decimal("99.90") and products[f"{prefix}-2"].enabled is False
+
+
+def test_one_bad_row_means_nothing_is_written_and_a_report(db, as_user, uid):
+    prefix = uid("BAD")
+    _make_products(db, prefix, [("已存在", "1")])
+    client = as_user("admin")
+    before = db.session.query(Product).count()
+    _, data = _filled_template(
+        client,
+        [
+            {"型号": f"{prefix}-ok", "产品名称": "好行", "销售价": "10"},
+            {"型号": f"{prefix}-u", "产品名称": "单位错", "计量单位": "光年"},
+            {"型号": f"{prefix}-n", "产品名称": "负价", "销售价": "-1"},
+            {"型号": f"{prefix}-ok", "产品名称": "重复"},
+            {"型号": f"{prefix}-0", "产品名称": "库里已有"},
+            {"型号": f"{prefix}-r", "产品名称": "红线高", "销售价": "10", "红线价": "20"},
+        ],
+    )
+    resp = _upload(client, data)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    db.session.expire_all()
+    assert db.session.query(Product).count() == before
+    message = html.split('id="import-message"')[1][:300] if 'id="import-message"' in html else html[-3000:]
+    assert "未导入任何数据" in message and "光年" in html, message
+    job_id = int(html.split("/productview/import_report/")[1].split('"')[0])
+    report = client.get(f"/productview/import_report/{job_id}")
+    assert report.status_code == 200
+    rows = [[c.value for c in r] for r in _book(report.data).active.iter_rows(min_row=2)]
+    by_row = {r[0]: r for r in rows}
+    assert set(by_row) == {3, 4, 5, 6, 7}
+    assert by_row[3][1] == "计量单位" and by_row[4][1] == "销售价" and "重复" in by_row[5][2]
+    assert "已存在" in by_row[6][2] and "红线价" in by_row[7][2]
+    other = as_user("manager").get(f"/productview/import_report/{job_id}")
+    assert other.status_code in (403, 404), (other.status_code, other.headers, other.data[:300])
+
+
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("x.xlsx", b"", "文件是空的"),
+        ("x.xlsx", b"\x00garbage" * 100, "不是 Excel .xlsx 文件"),
+        ("x.xlsx", b"PK\x03\x04" + b"\x00" * 200, "文件已损坏"),
+        ("x.csv", "型号,产品名称\nA,B\n".encode(), "不是 Excel .xlsx 文件"),
+    ],
+)
+def test_broken_files_get_a_clear_message(db, as_user, name, data, message):
+    before = db.session.query(Product).count()
+    resp = _upload(as_user("admin"), data, name)
+    assert resp.status_code == 200
+    assert message in resp.get_data(as_text=True)
+    assert db.session.query(Product).count() == before
+
+
+def _sheet(rows) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_wrong_headers_empty_sheet_and_too_many_rows(app, db, as_user, uid):
+    client = as_user("admin")
+    html = _upload(client, _sheet([["名字", "价格"], ["a", 1]])).get_data(as_text=True)
+    assert "表头与模板不一致" in html and "型号" in html
+    assert "文件中没有数据行" in _upload(client, _sheet([["型号", "产品名称"]])).get_data(as_text=True)
+    old = app.config["EXCEL_IMPORT_MAX_ROWS"]
+    app.config["EXCEL_IMPORT_MAX_ROWS"] = 3
+    try:
+        prefix = uid("MAX")
+        rows = [["型号", "产品名称"]] + [[f"{prefix}-{i}", "x"] for i in range(4)]
+        assert "超过 3 行" in _upload(client, _sheet(rows)).get_data(as_text=True)
+        assert db.session.query(Product).filter(Product.model_no.like(f"{prefix}%")).count() == 0
+    finally:
+        app.config["EXCEL_IMPORT_MAX_ROWS"] = old
+
+
+def test_dictionary_import_accepts_chinese_and_english_headers(db, as_user, uid):
+    client = as_user("admin")
+    a, b = uid("单位"), uid("unit")
+    assert (
+        _upload(client, _sheet([["名称", "排序", "启用"], [a, 5, "是"]]), url="/unitview/import_xlsx/").status_code
+        == 302
+    )
+    assert (
+        _upload(
+            client, _sheet([["Name", "Sort Order", "Enabled"], [b, 6, "no"]]), url="/unitview/import_xlsx/"
+        ).status_code
+        == 302
+    )
+    units = {u.name: u for u in db.session.query(Unit).filter(Unit.name.in_([a, b]))}
+    assert units[a].sort_order == 5 and units[a].enabled is True and units[b].enabled is False
+
+
+def test_salesperson_exports_but_cannot_import(as_user):
+    client = as_user("sales1")
+    assert client.get("/productview/export_xlsx/").status_code == 200
+    assert client.get("/productview/import_xlsx/").status_code == 403
+    assert client.get("/productview/import_template/").status_code == 403
