@@ -33,8 +33,9 @@ class FreshUserClient(FlaskClient):
         from flask import g, has_app_context
 
         if has_app_context():
-            g.pop("_login_user", None)
-            g.pop("user", None)
+            # the logged-in user (Flask-Login), the JWT and its user (flask-jwt-extended), FAB's g.user
+            for key in [k for k in vars(g) if k in ("user", "_login_user") or k.startswith("_jwt_extended")]:
+                g.pop(key, None)
         return super().open(*args, **kwargs)
 
 

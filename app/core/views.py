@@ -88,6 +88,7 @@ class BaseModelView(ScopedViewMixin, ModelView):
 
     def __init__(self, **kwargs):
         self._declare()
+        self._optional_booleans()
         if self.title is not None:
             self.list_title = self.list_title or self.title
             self.show_title = self.show_title or _("Details")
@@ -98,16 +99,40 @@ class BaseModelView(ScopedViewMixin, ModelView):
         formatters.update(self.formatters_columns or {})
         self.formatters_columns = formatters
 
+    def _optional_booleans(self):
+        """FAB makes a NOT NULL boolean "required", so an unticked box could never be saved: use a plain checkbox."""
+        from wtforms import BooleanField
+
+        table = self.datamodel.obj.__table__
+        for attr in ("add", "edit"):
+            columns = getattr(self, f"{attr}_columns", None) or []
+            extra = dict(getattr(self, f"{attr}_form_extra_fields", None) or {})
+            for key in columns:
+                col = table.columns.get(key)
+                if col is not None and self.datamodel.is_boolean(key) and key not in extra:
+                    default = col.default.arg if col.default is not None and attr == "add" else None
+                    extra[key] = BooleanField(self.label_columns.get(key, key), default=default)
+            setattr(self, f"{attr}_form_extra_fields", extra)
+
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view", self)
         return super().render_template(template, **kwargs)
 
-    # ---- CRUD hooks: the same rules as the API and the import
+    # ---- CRUD hooks: the same rules as the API and the import. A refusal rolls the session back, so the
+    # half-applied form values never reach a later flush.
     def pre_add(self, item):
-        self._check(item)
+        self._refuse_cleanly(self._check, item)
 
     def pre_update(self, item):
-        self._check(item)
+        self._refuse_cleanly(self._check, item)
+
+    @staticmethod
+    def _refuse_cleanly(check, item):
+        try:
+            check(item)
+        except BusinessError:
+            db.session.rollback()
+            raise
 
     def pre_delete(self, item):
         ensure_deletable(db.session, item)
