@@ -63,6 +63,9 @@ class Warehouse(DictionaryMixin, Model):
     phone = Column(String(32))
 
 
+REGION_LEVELS = {"province": _("Province"), "city": _("City")}
+
+
 class Region(TimestampMixin, Model):
     """Provinces and prefecture-level cities of China (seeded from data/regions.csv)."""
 
@@ -76,6 +79,10 @@ class Region(TimestampMixin, Model):
     level = Column(String(16), nullable=False, default="province")
     sort_order = Column(Integer, default=0, nullable=False)
     enabled = Column(Boolean, default=True, nullable=False)
+
+    @property
+    def level_label(self):
+        return REGION_LEVELS.get(self.level, self.level)
 
     @property
     def full_name(self) -> str:

@@ -50,11 +50,7 @@ def dictionary_view(model, perm: str):
         "import_spec": staticmethod(lambda: services.dictionary_import_spec(model)),
     }
     if model is m.StockMoveType:
-        from wtforms import SelectField
-
-        attrs["add_form_extra_fields"] = attrs["edit_form_extra_fields"] = {
-            "direction": SelectField(_("Direction"), choices=list(m.MOVE_DIRECTIONS.items()))
-        }
+        attrs["choice_fields"] = {"direction": m.MOVE_DIRECTIONS}
         attrs["export_columns"] = ["name", "direction_label", "sort_order", "enabled", "note"]
     return type(f"{model.__name__}View", (BaseModelView,), attrs)
 
@@ -83,17 +79,11 @@ class RegionView(BaseModelView):
     export_columns = ["code", "name", "parent.name", "level_label", "enabled"]
     page_size = 50
 
-    def __init__(self, **kwargs):
-        from wtforms import SelectField
+    choice_fields = {"level": m.REGION_LEVELS}
 
-        choices = [("province", _("Province")), ("city", _("City"))]
-        self.add_form_extra_fields = {"level": SelectField(_("Level"), choices=choices)}
-        self.edit_form_extra_fields = {"level": SelectField(_("Level"), choices=choices)}
+    def __init__(self, **kwargs):
         self.label_columns = dict(self.label_columns, **{"parent.name": _("Province")})
         super().__init__(**kwargs)
-
-
-m.Region.level_label = property(lambda self: {"province": _("Province"), "city": _("City")}.get(self.level, self.level))
 
 
 class ProductView(BaseModelView):

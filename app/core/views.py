@@ -85,10 +85,12 @@ class BaseModelView(ScopedViewMixin, ModelView):
     export_columns: list[str] | None = None
     import_spec = None  # callable returning an excel.ImportSpec
     title = None  # lazy string: the business name of the records (e.g. 产品信息)
+    choice_fields: dict = {}  # column → {stored value: lazy label}, shown as a select in the forms
 
     def __init__(self, **kwargs):
         self._declare()
         self._optional_booleans()
+        self._choice_selects()
         if self.title is not None:
             self.list_title = self.list_title or self.title
             self.show_title = self.show_title or _("Details")
@@ -98,6 +100,16 @@ class BaseModelView(ScopedViewMixin, ModelView):
         formatters = default_formatters(self.datamodel, set(self.list_columns) | set(self.show_columns))
         formatters.update(self.formatters_columns or {})
         self.formatters_columns = formatters
+
+    def _choice_selects(self):
+        from wtforms import SelectField
+
+        for key, choices in self.choice_fields.items():
+            label = self.label_columns.get(key, key)
+            for attr in ("add_form_extra_fields", "edit_form_extra_fields"):
+                extra = dict(getattr(self, attr, None) or {})
+                extra[key] = SelectField(label, choices=list(choices.items()))
+                setattr(self, attr, extra)
 
     def _optional_booleans(self):
         """FAB makes a NOT NULL boolean "required", so an unticked box could never be saved: use a plain checkbox."""

@@ -140,12 +140,9 @@ class FollowupBase(BaseModelView):
     ]
     validator = staticmethod(services.validate_followup)
 
-    def __init__(self, **kwargs):
-        from wtforms import SelectField
+    choice_fields = {"status": services.FOLLOWUP_STATUS}
 
-        choices = list(services.FOLLOWUP_STATUS.items())
-        self.add_form_extra_fields = {"status": SelectField(_("Status"), choices=choices)}
-        self.edit_form_extra_fields = {"status": SelectField(_("Status"), choices=choices)}
+    def __init__(self, **kwargs):
         self.label_columns = dict(
             self.label_columns, **{"method.name": _("Follow-up Method"), "owner.username": _("Salesperson")}
         )
@@ -618,13 +615,7 @@ class OpportunityView(BaseModelView):
     }
     validator = staticmethod(services.validate_opportunity)
 
-    def __init__(self, **kwargs):
-        from wtforms import SelectField
-
-        choices = list(services.OPPORTUNITY_STAGES.items())
-        self.add_form_extra_fields = {"stage": SelectField(_("Stage"), choices=choices)}
-        self.edit_form_extra_fields = {"stage": SelectField(_("Stage"), choices=choices)}
-        super().__init__(**kwargs)
+    choice_fields = {"stage": services.OPPORTUNITY_STAGES}
 
     @expose("/funnel/")
     @has_access
@@ -655,22 +646,11 @@ class WorkPlanView(BaseModelView):
     }
     validator = staticmethod(services.validate_plan)
 
-    def __init__(self, **kwargs):
-        from wtforms import SelectField
-
-        choices = list(services.PLAN_STATUS.items())
-        self.add_form_extra_fields = {"status": SelectField(_("Status"), choices=choices)}
-        self.edit_form_extra_fields = {"status": SelectField(_("Status"), choices=choices)}
-        super().__init__(**kwargs)
+    choice_fields = {"status": services.PLAN_STATUS}
 
     @fab_action("mark_done", _("Mark done"), None, "fa-check", multiple=True, single=True)
     def mark_done(self, items):
-        items = items if isinstance(items, list) else [items]
-        for item in items:
-            services.mark_done(item)
-        db.session.commit()
-        flash(gettext("%(n)s plans marked done.", n=len(items)), "success")
-        return redirect(request.referrer or url_for(f"{self.endpoint}.list"))
+        return self.run_action(items, services.mark_done, lambda n: gettext("%(n)s plans marked done.", n=n))
 
     @expose("/week/")
     @has_access
