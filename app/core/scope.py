@@ -123,3 +123,19 @@ def get_in_scope(session, model, pk):
     """Fetch one record by id within scope; None when it does not exist or is not visible."""
     query = scope_query(session.query(model), model).filter(sa_inspect(model).primary_key[0] == pk)
     return query.one_or_none()
+
+
+def ensure_visible(obj) -> None:
+    """Refuse a reference to a record outside the user's scope (e.g. an API body naming another's customer)."""
+    from app.core.errors import NotFound
+
+    if obj is None or not is_owned(type(obj)) or sees_all():
+        return
+    if obj.owner_id != current_user_id():
+        raise NotFound(_not_found())
+
+
+def _not_found():
+    from flask_babel import lazy_gettext
+
+    return lazy_gettext("Not found.")

@@ -14,7 +14,7 @@ from app.core import excel, workflow
 from app.core.errors import BusinessError, Forbidden, NotFound
 from app.core.formatting import local_today
 from app.core.models import utcnow
-from app.core.scope import sees_all
+from app.core.scope import ensure_visible, sees_all
 from app.core.validation import ensure_non_negative, strip_text
 from app.crm.models import (
     CHANNEL,
@@ -73,6 +73,7 @@ def validate_customer(item) -> None:
     if item.credit_limit is None:
         item.credit_limit = 0
     if isinstance(item, EndCustomer):
+        ensure_visible(item.referrer)
         if item.stars is None:
             item.stars = 3
         if not 1 <= int(item.stars) <= 5:
@@ -396,6 +397,7 @@ def validate_followup(item: Followup) -> None:
     strip_text(item, "content", "next_plan")
     if (item.channel_customer is None) == (item.end_customer is None):
         raise BusinessError(_("A follow-up belongs to exactly one customer."), 400)
+    ensure_visible(item.customer)
     if not item.content:
         raise BusinessError(_("Content is required."), 400)
     if item.followup_date is None:
@@ -464,6 +466,7 @@ def validate_contact(item: Contact) -> None:
     if (item.channel_customer is None) == (item.end_customer is None):
         raise BusinessError(_("A contact belongs to exactly one customer."), 400)
     customer = item.channel_customer or item.end_customer
+    ensure_visible(customer)
     item.owner_id = customer.owner_id
     item.owner = customer.owner
 
@@ -472,6 +475,7 @@ def validate_address(item: DeliveryAddress) -> None:
     strip_text(item, "receiver", "address", "phone")
     if item.end_customer is None or not item.receiver or not item.address:
         raise BusinessError(_("End customer, receiver and address are required."), 400)
+    ensure_visible(item.end_customer)
     item.owner_id = item.end_customer.owner_id
     item.owner = item.end_customer.owner
 
@@ -601,6 +605,8 @@ def validate_opportunity(item) -> None:
         raise BusinessError(_("Opportunity name is required."), 400)
     if item.end_customer is None and item.channel_customer is None:
         raise BusinessError(_("Choose the customer of the opportunity."), 400)
+    ensure_visible(item.end_customer)
+    ensure_visible(item.channel_customer)
     if item.stage not in OPPORTUNITY_STAGES:
         raise BusinessError(_("Unknown stage."), 400)
     ensure_non_negative(item.expected_amount, _("Expected Amount"))
