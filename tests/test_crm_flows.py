@@ -260,3 +260,44 @@ def test_duplicate_name_in_region_names_owner_only_when_visible(app, db, client,
         ).status_code
         == 201
     )
+
+
+def test_pool_import_reports_unknown_references_per_row(app, db, as_user, uid):
+    import io
+
+    import openpyxl
+
+    client = as_user("admin")
+    template = openpyxl.load_workbook(io.BytesIO(client.get("/channelpoolview/import_template/").data))
+    ws = template.worksheets[0]
+    header = [c.value for c in ws[1]]
+    good, bad_level, bad_region = uid("导入"), uid("导入"), uid("导入")
+    for row in (
+        {"客户名称": good, "地区": "广州市", "渠道等级": "C"},
+        {"客户名称": bad_level, "渠道等级": "Z"},
+        {"客户名称": bad_region, "地区": "火星市"},
+    ):
+        ws.append([row.get(h) for h in header])
+    buf = io.BytesIO()
+    template.save(buf)
+    resp = client.post(
+        "/channelpoolview/import_xlsx/",
+        data={"file": (io.BytesIO(buf.getvalue()), "c.xlsx")},
+        content_type="multipart/form-data",
+    )
+    html = resp.get_data(as_text=True)
+    assert "没有这个渠道等级" in html and "火星市" in html
+    assert (
+        db.session.query(ChannelCustomer).filter(ChannelCustomer.name.in_([good, bad_level, bad_region])).count() == 0
+    )
+    # without the bad rows everything lands in the pool, unowned
+    ws.delete_rows(3, 2)
+    buf = io.BytesIO()
+    template.save(buf)
+    client.post(
+        "/channelpoolview/import_xlsx/",
+        data={"file": (io.BytesIO(buf.getvalue()), "c.xlsx")},
+        content_type="multipart/form-data",
+    )
+    imported = db.session.query(ChannelCustomer).filter_by(name=good).one()
+    assert imported.in_pool and imported.owner_id is None and imported.region.name == "广州市"
