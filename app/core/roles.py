@@ -136,6 +136,11 @@ def register_resource(
     else:
         appbuilder.add_view_no_menu(view)
     if api is not None:
+        # the API speaks the page's language: same Chinese column labels and titles
+        api.label_columns = {**(getattr(view, "label_columns", None) or {}), **(api.label_columns or {})}
+        if getattr(view, "title", None) is not None:
+            api.list_title = api.list_title or view.title
+            api.show_title = api.show_title or view.title
         appbuilder.add_api(api)
     declare(perm, access, menu=name if menu else None, category=category if menu else None)
 
