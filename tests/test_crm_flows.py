@@ -301,3 +301,17 @@ def test_pool_import_reports_unknown_references_per_row(app, db, as_user, uid):
     )
     imported = db.session.query(ChannelCustomer).filter_by(name=good).one()
     assert imported.in_pool and imported.owner_id is None and imported.region.name == "广州市"
+
+
+def test_salesperson_forms_offer_no_owner_field(as_user):
+    assert 'name="owner"' not in as_user("sales1").get("/channelcustomerview/add").get_data(as_text=True)
+    assert 'name="owner"' in as_user("manager").get("/channelcustomerview/add").get_data(as_text=True)
+
+
+def test_salesperson_adds_a_customer_through_the_form(app, db, as_user, uid):
+    name = uid("表单客户")
+    resp = as_user("sales1").post("/channelcustomerview/add", data={"name": name, "credit_limit": "1000"})
+    assert resp.status_code == 302
+    c = db.session.query(ChannelCustomer).filter_by(name=name).one()
+    assert c.owner_id == user_id(app, "sales1") and not c.in_pool and c.assigned_at is not None
+    assert _events(db, c) == [("created", False)]

@@ -126,6 +126,18 @@ class BaseModelView(ScopedViewMixin, ModelView):
                     extra[key] = BooleanField(self.label_columns.get(key, key), default=default)
             setattr(self, f"{attr}_form_extra_fields", extra)
 
+    def _hidden_for_user(self) -> list[str]:
+        """A salesperson's records are always their own: the owner field is not offered to them."""
+        if scope.is_owned(self.datamodel.obj) and not scope.sees_all():
+            return ["owner"]
+        return []
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        return super()._get_add_widget(form, (exclude_cols or []) + self._hidden_for_user(), widgets)
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        return super()._get_edit_widget(form, (exclude_cols or []) + self._hidden_for_user(), widgets)
+
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view", self)
         return super().render_template(template, **kwargs)
