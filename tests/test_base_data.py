@@ -124,3 +124,16 @@ def test_product_api_round_trip(db, api_token, uid):
     assert db.session.get(Product, pid).sale_price == Decimal("88.80")
     assert client.delete(f"/api/v1/product/{pid}", headers=admin).status_code == 200
     assert client.get(f"/api/v1/product/{pid}", headers=admin).status_code == 404
+
+
+def test_bad_list_arguments_get_a_400_not_an_error(as_user):
+    client = as_user("admin")
+    for query in (
+        "_oc_ProductView=nonexistent&_od_ProductView=asc",
+        "page_ProductView=abc",
+        "psize_ProductView=100000",
+    ):
+        resp = client.get(f"/productview/list/?{query}")
+        assert resp.status_code == 400, query
+        assert "不正确" in resp.get_data(as_text=True) or "不能按" in resp.get_data(as_text=True)
+    assert client.get("/productview/list/?_oc_ProductView=sale_price&_od_ProductView=desc").status_code == 200

@@ -166,6 +166,8 @@ class BaseModelView(ScopedViewMixin, ModelView):
             if re.match(r"^(page|psize)_", arg):
                 if not value.isdigit() or (arg.startswith("psize_") and not 0 < int(value) <= MAX_PAGE_SIZE):
                     abort(400, description=gettext("Invalid page or page size."))
+            elif arg.startswith("_oc_") and value not in self.order_columns:
+                abort(400, description=gettext("This list cannot be sorted by that column."))
         return super()._list(**kwargs)
 
     # ---- bulk actions must not escape the scope (FAB fetches their rows without base filters)
