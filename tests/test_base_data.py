@@ -137,3 +137,15 @@ def test_bad_list_arguments_get_a_400_not_an_error(as_user):
         assert resp.status_code == 400, query
         assert "不正确" in resp.get_data(as_text=True) or "不能按" in resp.get_data(as_text=True)
     assert client.get("/productview/list/?_oc_ProductView=sale_price&_od_ProductView=desc").status_code == 200
+
+
+def test_api_validation_messages_are_chinese(client, api_token):
+    admin = api_token("admin")
+    too_long = client.post("/api/v1/product/", json={"model_no": "X" * 100, "name": "y"}, headers=admin)
+    assert too_long.status_code == 422 and too_long.json["message"] == {"model_no": ["最多 64 个字符。"]}
+    unknown = client.post("/api/v1/product/", json={"model_no": "Y1", "name": "y", "colour": "red"}, headers=admin)
+    assert unknown.status_code == 422 and unknown.json["message"] == {"colour": ["不能设置这个字段。"]}
+    not_number = client.post(
+        "/api/v1/product/", json={"model_no": "Y2", "name": "y", "sale_price": "abc"}, headers=admin
+    )
+    assert not_number.status_code == 422 and "不是有效的数字" in str(not_number.json["message"])

@@ -34,6 +34,17 @@ def translate_marshmallow_messages() -> None:
         "invalid": _("Not a valid date (YYYY-MM-DD)."),
         "format": _("Not a valid date (YYYY-MM-DD)."),
     }
+    from marshmallow import Schema, validate
+
+    validate.Length.message_max = _("At most {max} characters.")
+    validate.Length.message_min = _("At least {min} characters.")
+    validate.Length.message_all = _("Between {min} and {max} characters.")
+    validate.Length.message_equal = _("Exactly {equal} characters.")
+    Schema._default_error_messages = {
+        **Schema._default_error_messages,
+        "unknown": _("This field cannot be set."),
+        "type": _("The request body must be a JSON object."),
+    }
     mm_fields.DateTime.default_error_messages = {
         "invalid": _("Not a valid date and time."),
         "format": _("Not a valid date and time."),
