@@ -8,7 +8,7 @@ from flask_babel import gettext
 
 from app.core.api import BaseApi
 from app.core.errors import BusinessError
-from app.crm import models as m, services
+from app.crm import models as m, services, views
 from app.extensions import db
 
 CUSTOMER_COLUMNS = [
@@ -125,19 +125,7 @@ class ChannelCustomerApi(CustomerApi):
         "source.id",
         "nature.id",
     ]
-    add_columns = edit_columns = [
-        "name",
-        "region",
-        "channel_type",
-        "level",
-        "source",
-        "nature",
-        "phone",
-        "address",
-        "credit_limit",
-        "owner",
-        "note",
-    ]
+    add_columns = edit_columns = views.ChannelCustomerView.add_columns  # the same fields as the page form
     search_columns = ["name", "region", "channel_type", "level", "owner"]
     order_columns = ["id", "name", "credit_limit"]
 
@@ -155,20 +143,7 @@ class EndCustomerApi(CustomerApi):
         "source.id",
         "nature.id",
     ]
-    add_columns = edit_columns = [
-        "name",
-        "region",
-        "customer_type",
-        "source",
-        "nature",
-        "stars",
-        "referrer",
-        "phone",
-        "address",
-        "credit_limit",
-        "owner",
-        "note",
-    ]
+    add_columns = edit_columns = views.EndCustomerView.add_columns  # the same fields as the page form
     search_columns = ["name", "region", "customer_type", "stars", "referrer", "owner"]
     order_columns = ["id", "name", "stars", "credit_limit"]
 
@@ -190,18 +165,7 @@ class ContactApi(BaseApi):
         "is_primary",
         "note",
     ]
-    add_columns = edit_columns = [
-        "channel_customer",
-        "end_customer",
-        "name",
-        "title",
-        "mobile",
-        "phone",
-        "email",
-        "wechat",
-        "is_primary",
-        "note",
-    ]
+    add_columns = edit_columns = views.ContactView.add_columns
     search_columns = ["name", "mobile", "channel_customer", "end_customer"]
     validator = staticmethod(services.validate_contact)
 
@@ -223,16 +187,7 @@ class FollowupApi(BaseApi):
         "next_plan",
         "owner.id",
     ]
-    add_columns = edit_columns = [
-        "channel_customer",
-        "end_customer",
-        "followup_date",
-        "method",
-        "content",
-        "status",
-        "next_date",
-        "next_plan",
-    ]
+    add_columns = edit_columns = views.FollowupView.add_columns
     search_columns = ["followup_date", "channel_customer", "end_customer", "status", "next_date"]
     order_columns = ["id", "followup_date", "next_date"]
     validator = staticmethod(services.validate_followup)
@@ -300,15 +255,7 @@ class OpportunityApi(BaseApi):
         "owner.id",
         "note",
     ]
-    add_columns = edit_columns = [
-        "name",
-        "end_customer",
-        "channel_customer",
-        "stage",
-        "expected_amount",
-        "expected_close",
-        "note",
-    ]
+    add_columns = edit_columns = views.OpportunityView.add_columns
     search_columns = ["name", "stage", "end_customer", "channel_customer"]
     order_columns = ["id", "expected_close", "expected_amount"]
     validator = staticmethod(services.validate_opportunity)
@@ -319,7 +266,7 @@ class WorkPlanApi(BaseApi):
     resource_name = "work_plan"
     class_permission_name = "WorkPlan"
     list_columns = show_columns = ["id", "plan_date", "title", "content", "status", "done_at", "owner.id"]
-    add_columns = edit_columns = ["plan_date", "title", "content", "status"]
+    add_columns = edit_columns = views.WorkPlanView.add_columns
     search_columns = ["plan_date", "title", "status"]
     order_columns = ["id", "plan_date"]
     validator = staticmethod(services.validate_plan)
@@ -330,7 +277,7 @@ class SalesTargetApi(BaseApi):
     resource_name = "sales_target"
     class_permission_name = "SalesTarget"
     list_columns = show_columns = ["id", "owner.id", "owner.username", "year", "month", "amount"]
-    add_columns = edit_columns = ["owner", "year", "month", "amount"]
+    add_columns = edit_columns = views.SalesTargetView.add_columns
     search_columns = ["owner", "year", "month"]
     order_columns = ["id", "year", "month"]
     validator = staticmethod(services.validate_target)
