@@ -32,11 +32,13 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():
         appbuilder.init_app(app, db.session)
-        from app import base_data, core, crm
+        from app import base_data, core, crm, sales
 
         core.register(app, appbuilder)
         base_data.register(appbuilder)
         crm.register(appbuilder)
+        sales.init_app(app)
+        sales.register(appbuilder)
         if register_extra is not None:
             register_extra(appbuilder)
         from app.core.menu import order_menu

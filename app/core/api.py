@@ -1,11 +1,12 @@
 """Base REST API: same permissions and data scope as the pages; errors as JSON {"message"} in Chinese, never 500."""
 
-from flask import request
+from flask import g, request
 from flask_appbuilder.api import ModelRestApi
 from flask_babel import gettext
 from marshmallow import fields as mm_fields
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from app.core import workflow
 from app.core.errors import BusinessError
 from app.core.roles import METHOD_PERMISSIONS
 from app.core.usage import ensure_deletable
@@ -115,3 +116,84 @@ class BaseApi(ScopedViewMixin, ModelRestApi):
 
     def delete_headless(self, pk):
         return self._guard(lambda: super(BaseApi, self).delete_headless(pk))
+
+
+class ActionApiMixin:
+    """Business actions as POST /<resource>/<id>/<action> with an optional JSON body; one transaction each."""
+
+    def _body(self) -> dict:
+        body = request.get_json(silent=True)
+        return body if isinstance(body, dict) else {}
+
+    def _comment(self):
+        comment = self._body().get("comment")
+        return comment if isinstance(comment, str) else None
+
+    def _run(self, fn):
+        try:
+            result = fn()
+            db.session.commit()
+            return result if result is not None else self.response(200, message=gettext("OK"))
+        except BusinessError as e:
+            db.session.rollback()
+            return self.response(e.status_code, message=str(e))
+
+    def _item(self, pk):
+        """The document in the caller's scope, or a 404 refusal."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            raise BusinessError(gettext("Not found."), 404)
+        return item
+
+    def _state(self, item):
+        db.session.refresh(item)
+        return self.response(200, message=gettext("OK"), id=item.id, status=item.status)
+
+
+class WorkflowApiMixin(ActionApiMixin):
+    """submit / approve / reject (comment required) through the area's services (API.md)."""
+
+    workflow_services: dict = {}
+
+    def _workflow(self, name):
+        return self.workflow_services.get(name) or getattr(workflow, name)
+
+    def _transition(self, name, pk):
+        def run():
+            item = self._item(pk)
+            self._workflow(name)(db.session, item, g.user, self._comment())
+            db.session.commit()
+            return self._state(item)
+
+        return self._run(run)
+
+
+class LinesApiMixin:
+    """A document posted with its lines: {"...header...", "lines": [{"product_id", "qty", "unit_price",
+    "discount", "note"}]}. The lines leave the body before FAB's schema sees it and are saved by the area's
+    service in the same transaction; on PUT, leaving "lines" out keeps the current lines."""
+
+    def save_document(self, item, rows, is_new: bool) -> None:
+        raise NotImplementedError
+
+    def _take_lines(self) -> None:
+        body = request.get_json(silent=True)
+        g.api_lines = body.pop("lines", None) if isinstance(body, dict) else None
+
+    def post_headless(self):
+        self._take_lines()
+        return super().post_headless()
+
+    def put_headless(self, pk):
+        self._take_lines()
+        return super().put_headless(pk)
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        if g.api_lines is None:
+            raise BusinessError(gettext("“lines” is required: at least one line."), 400)
+        self.save_document(item, g.api_lines, True)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        self.save_document(item, g.api_lines, False)

@@ -72,6 +72,22 @@ METHOD_PERMISSIONS = {
     "review_churn": "review",
     "keep_customer": "review",
     "to_pool": "transfer",
+    # documents (sales, purchasing, stock)
+    "price": READ,
+    "costs": READ,
+    "submit": WRITE,
+    "api_submit": WRITE,
+    "reopen": WRITE,
+    "cancel": WRITE,
+    "api_cancel": WRITE,
+    "convert": WRITE,
+    "api_convert": WRITE,
+    "apply_commission": WRITE,
+    "api_commission": WRITE,
+    "credit_override": "approve",
+    "api_credit_override": "approve",
+    "pay": "pay",
+    "api_pay": "pay",
 }
 
 

@@ -15,18 +15,23 @@ from sqlalchemy.orm import relationship
 from app.core.errors import BusinessError, Forbidden
 from app.core.models import Model, utcnow
 
-DRAFT, SUBMITTED, APPROVED, REJECTED = "draft", "submitted", "approved", "rejected"
+DRAFT, SUBMITTED, APPROVED, REJECTED, CANCELLED = "draft", "submitted", "approved", "rejected", "cancelled"
 STATUS_LABELS = {
     DRAFT: _("Draft"),
     SUBMITTED: _("Submitted"),
     APPROVED: _("Approved"),
     REJECTED: _("Rejected"),
+    CANCELLED: _("Cancelled"),
 }
 ACTION_LABELS = {
     "submit": _("Submit"),
     "approve": _("Approve"),
     "reject": _("Reject"),
     "reopen": _("Back to draft"),
+    "cancel": _("Cancel"),
+    "credit_override": _("Credit override"),
+    "clawback": _("Clawback"),
+    "pay": _("Paid out"),
 }
 DEFAULT_APPROVERS = ("SalesManager",)
 
@@ -61,6 +66,10 @@ class ApprovalRecord(Model):
     comment = Column(Text)
 
     __table_args__ = (Index("ix_approval_record_doc", "doc_type", "doc_id"),)
+
+    @property
+    def action_label(self):
+        return ACTION_LABELS.get(self.action, self.action)
 
 
 class WorkflowMixin:
@@ -172,6 +181,29 @@ def reopen(session, doc, user, comment: str | None = None) -> None:
     if doc.status != REJECTED:
         raise BusinessError(_("Only a rejected document can go back to draft."), 409)
     _transition(session, doc, user, "reopen", REJECTED, DRAFT, 0, comment)
+
+
+def cancel(session, doc, user, comment: str | None = None) -> None:
+    """Cancel a document that is not cancelled yet; the area's service checks what must not exist first."""
+    if doc.status == CANCELLED:
+        raise BusinessError(_("This document is already cancelled."), 409)
+    _transition(session, doc, user, "cancel", doc.status, CANCELLED, 0, comment)
+
+
+def note(session, doc, user, action: str, comment: str | None = None) -> None:
+    """Record a decision on a document that does not change its status (credit override, payout …)."""
+    session.add(
+        ApprovalRecord(
+            doc_type=type(doc).__doc_type__,
+            doc_id=doc.id,
+            level=doc.approval_level or 0,
+            action=action,
+            from_status=doc.status,
+            to_status=doc.status,
+            user_id=user.id if user is not None else None,
+            comment=comment or None,
+        )
+    )
 
 
 def owner_may_edit(doc, user) -> bool:

@@ -1,12 +1,12 @@
 """CRM REST resources (API.md) with the pool actions: claim, release, transfer; pool_claim approve/reject."""
 
-from flask import g, request
+from flask import g
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext
 
-from app.core.api import BaseApi
+from app.core.api import ActionApiMixin, BaseApi
 from app.core.errors import BusinessError
 from app.crm import models as m, services, views
 from app.extensions import db
@@ -27,21 +27,6 @@ CUSTOMER_COLUMNS = [
     "last_followup_at",
     "note",
 ]
-
-
-class ActionApiMixin:
-    def _body(self) -> dict:
-        body = request.get_json(silent=True)
-        return body if isinstance(body, dict) else {}
-
-    def _run(self, fn):
-        try:
-            result = fn()
-            db.session.commit()
-            return result if result is not None else self.response(200, message=gettext("OK"))
-        except BusinessError as e:
-            db.session.rollback()
-            return self.response(e.status_code, message=str(e))
 
 
 class CustomerApi(ActionApiMixin, BaseApi):

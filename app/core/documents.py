@@ -1,0 +1,337 @@
+"""Page mechanisms shared by business documents: lines entered on the document's own page (FAB has no inline
+lines, #1795) and the workflow actions (submit, approve, reject with reason, back to draft) with their trail.
+
+A view names the area's service that validates and saves the document; the view itself holds no rules.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.widgets import FormWidget
+from flask_babel import gettext, lazy_gettext as _
+
+from app.core import workflow
+from app.core.errors import BusinessError
+from app.extensions import db
+
+LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$")
+MAX_LINES = 200
+
+
+class LinesFormWidget(FormWidget):
+    template = "core/lines_form.html"
+
+
+class LineColumn:
+    def __init__(self, key: str, label, kind: str = "text"):
+        self.key = key
+        self.label = label
+        self.kind = kind  # product / qty / money / percent / text
+
+
+DEFAULT_LINE_COLUMNS = [
+    LineColumn("product_id", _("Product"), "product"),
+    LineColumn("qty", _("Quantity"), "qty"),
+    LineColumn("unit_price", _("Unit Price"), "money"),
+    LineColumn("discount", _("Discount %"), "percent"),
+    LineColumn("note", _("Note"), "text"),
+]
+
+
+class DocumentViewMixin:
+    """The show page of a document: action buttons for its state, its lines, its approval trail."""
+
+    show_template = "core/document_show.html"
+    show_line_columns = [
+        ("product", _("Product"), ""),
+        ("qty", _("Quantity"), "text-right"),
+        ("unit_price", _("Unit Price"), "text-right"),
+        ("discount", _("Discount %"), "text-right"),
+        ("amount", _("Amount"), "text-right"),
+        ("note", _("Note"), ""),
+    ]
+
+    def document(self, pk):
+        item = self._scoped_get(pk)
+        if item is None:
+            abort(404)
+        return item
+
+    def document_buttons(self, item) -> list[dict]:
+        return []
+
+    def approval_history(self, item):
+        return None
+
+    def line_cell(self, line, key):
+        from app.core.formatting import format_money, format_qty
+
+        value = getattr(line, key, None)
+        if value is None:
+            return ""
+        if key in ("qty", "shipped_qty", "returned_qty", "remaining_qty"):
+            return format_qty(value)
+        if key in ("unit_price", "amount", "floor_price", "net_price"):
+            return format_money(value)
+        if key == "discount":
+            return f"{format_qty(value)}%"
+        return value
+
+    def button(self, name, label, icon, *, post=True, url=None, style="default", confirm=None) -> dict:
+        """A button on the show page; posted buttons run the view's action of that name on this document."""
+        return {
+            "name": name,
+            "label": label,
+            "icon": icon,
+            "post": post,
+            "url": url,
+            "style": style,
+            "confirm": confirm,
+        }
+
+    def action_url(self, name, pk) -> str:
+        return url_for(f"{self.endpoint}.action", name=name, pk=pk)
+
+    def may(self, permission: str) -> bool:
+        return self.appbuilder.sm.has_access(f"can_{permission}", self.class_permission_name)
+
+
+class LinesFormMixin:
+    """Add/edit pages whose form carries the header fields and a table of lines, saved in one transaction.
+
+    The view implements save_document(item, rows, is_new) by calling its service, and may name a JSON endpoint
+    (price_endpoint) that suggests a line's price from the customer, product and quantity.
+    """
+
+    add_widget = edit_widget = LinesFormWidget
+    line_columns = DEFAULT_LINE_COLUMNS
+    price_endpoint: str | None = None
+
+    def save_document(self, item, rows: list[dict], is_new: bool) -> None:
+        raise NotImplementedError
+
+    def product_choices(self) -> list[tuple[int, str]]:
+        from app.base_data.models import Product
+
+        rows = db.session.query(Product).filter(Product.enabled.is_(True)).order_by(Product.model_no).all()
+        return [(p.id, f"{p.model_no} {p.name}") for p in rows]
+
+    @staticmethod
+    def rows_from_request() -> list[dict]:
+        rows: dict[int, dict] = {}
+        for key, value in request.form.items():
+            match = LINE_KEY.match(key)
+            if match:
+                rows.setdefault(int(match.group(1)), {})[match.group(2)] = value.strip()
+        # a row left entirely blank is not a line
+        lines = [rows[i] for i in sorted(rows) if any(rows[i].values())]
+        if len(lines) > MAX_LINES:
+            raise BusinessError(_("At most %(n)s lines per document.", n=MAX_LINES), 400)
+        return lines
+
+    def rows_from_item(self, item) -> list[dict]:
+        return [
+            {
+                col.key: "" if getattr(line, col.key) is None else str(getattr(line, col.key))
+                for col in self.line_columns
+            }
+            for line in item.lines
+        ]
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = super()._get_add_widget(form, exclude_cols, widgets)
+        widgets["add"].template_args.update(self._lines_args())
+        return widgets
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = super()._get_edit_widget(form, exclude_cols, widgets)
+        widgets["edit"].template_args.update(self._lines_args())
+        return widgets
+
+    def _lines_args(self) -> dict:
+        return {
+            "line_columns": self.line_columns,
+            "line_rows": getattr(g, "line_rows", None) or [{}],
+            "products": self.product_choices(),
+            "price_url": url_for(f"{self.endpoint}.{self.price_endpoint}") if self.price_endpoint else "",
+        }
+
+    def _save(self, form, item, is_new: bool) -> bool:
+        try:
+            rows = self.rows_from_request()
+            g.line_rows = rows
+            form.populate_obj(item)
+            self._check(item)
+            self.save_document(item, rows, is_new)
+            db.session.add(item)
+            db.session.commit()
+        except BusinessError as e:
+            db.session.rollback()
+            flash(str(e), "danger")
+            return False
+        g.saved_pk = item.id
+        flash(self.add_row_message if is_new else self.edit_row_message, "success")
+        return True
+
+    def _add(self):
+        form = self.add_form.refresh()
+        if request.method == "POST":
+            exclude_cols = self._filters.get_relation_cols()
+            self._fill_form_exclude_cols(exclude_cols, form)
+            if form.validate():
+                self.process_form(form, True)
+                if self._save(form, self.datamodel.obj(), True):
+                    return None
+            else:
+                g.line_rows = self.rows_from_request()
+        return self._get_add_widget(form=form)
+
+    def _edit(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        self.ensure_editable(item)
+        if request.method == "POST":
+            form = self.edit_form.refresh(request.form)
+            form._id = pk
+            if form.validate():
+                self.process_form(form, False)
+                if self._save(form, item, False):
+                    return None
+                item = self.datamodel.get(pk, self._base_filters)
+            else:
+                g.line_rows = self.rows_from_request()
+        else:
+            form = self.edit_form.refresh(obj=item)
+            self.prefill_form(form, pk)
+            g.line_rows = self.rows_from_item(item)
+        return self._get_edit_widget(form=form)
+
+    def ensure_editable(self, item) -> None:
+        """Refuse to open the edit form of a document its state or the user's role locks (flash + 403 page)."""
+
+    def post_add_redirect(self):
+        pk = getattr(g, "saved_pk", None)
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk)) if pk else super().post_add_redirect()
+
+    def post_edit_redirect(self):
+        pk = getattr(g, "saved_pk", None)
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk)) if pk else super().post_edit_redirect()
+
+
+class WorkflowViewMixin(DocumentViewMixin):
+    """Submit / approve / reject (reason required) / back to draft on a document page, through the area's services.
+
+    `workflow_services` maps an action to `fn(session, item, user, comment)`; missing entries use the shared
+    workflow directly.
+    """
+
+    workflow_services: dict = {}
+
+    def _workflow(self, name):
+        fn = self.workflow_services.get(name) or getattr(workflow, name)
+        return fn
+
+    def approval_history(self, item):
+        return workflow.history(db.session, item)
+
+    def _back(self, pk):
+        return url_for(f"{self.endpoint}.show", pk=pk)
+
+    def workflow_buttons(self, item) -> list[dict]:
+        """The workflow buttons that apply to the document's status and the user's permissions."""
+        buttons = []
+        status = item.status
+        if status in (workflow.DRAFT, workflow.REJECTED) and self.may("write"):
+            if status == workflow.REJECTED:
+                buttons.append(
+                    self.button("reopen", _("Back to draft"), "fa-undo", url=self.action_url("reopen", item.id))
+                )
+            buttons.append(
+                self.button(
+                    "submit", _("Submit"), "fa-paper-plane", url=self.action_url("submit", item.id), style="primary"
+                )
+            )
+        if status == workflow.SUBMITTED and self.may("approve"):
+            buttons.append(
+                self.button(
+                    "approve", _("Approve"), "fa-check", url=self.action_url("approve", item.id), style="success"
+                )
+            )
+            buttons.append(
+                self.button(
+                    "reject",
+                    _("Reject"),
+                    "fa-times",
+                    post=False,
+                    url=url_for(f"{self.endpoint}.reject", pk=item.id),
+                    style="danger",
+                )
+            )
+        return buttons
+
+    def document_buttons(self, item) -> list[dict]:
+        return self.workflow_buttons(item)
+
+    @fab_action("submit", _("Submit"), _("Submit the selected documents for approval?"), "fa-paper-plane")
+    def submit(self, items):
+        return self.run_action(
+            items, lambda item: self._workflow("submit")(db.session, item, g.user, None), gettext("Submitted.")
+        )
+
+    @fab_action("approve", _("Approve"), _("Approve the selected documents?"), "fa-check")
+    def approve(self, items):
+        return self.run_action(
+            items, lambda item: self._workflow("approve")(db.session, item, g.user, None), gettext("Approved.")
+        )
+
+    @fab_action("reopen", _("Back to draft"), None, "fa-undo", multiple=False)
+    def reopen(self, items):
+        return self.run_action(
+            items, lambda item: self._workflow("reopen")(db.session, item, g.user, None), gettext("Back to draft.")
+        )
+
+    @fab_action("reject_start", _("Reject"), None, "fa-times", multiple=False, single=True)
+    def reject_start(self, item):
+        return redirect(url_for(f"{self.endpoint}.reject", pk=item.id))
+
+    @expose("/reject/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def reject(self, pk):
+        return self.comment_action(
+            pk,
+            lambda item, comment: self._workflow("reject")(db.session, item, g.user, comment),
+            title=gettext("Reject"),
+            done=gettext("Rejected."),
+            required=True,
+        )
+
+    def comment_action(self, pk, run, *, title, done, required, comment_label=None):
+        """A one-field form (reason/comment) that runs a service on one document in scope."""
+        item = self._scoped_get(pk)
+        if item is None:
+            abort(404)
+        if request.method == "POST":
+            try:
+                run(item, request.form.get("comment"))
+                db.session.commit()
+                flash(done, "success")
+                return redirect(self._back(pk))
+            except BusinessError as e:
+                db.session.rollback()
+                flash(str(e), "danger")
+        return self.render_template(
+            "core/action_form.html",
+            title=title,
+            subject=str(item),
+            choices=None,
+            choice_label="",
+            comment_label=comment_label or gettext("Reason"),
+            comment_required=required,
+            submit_label=title,
+            back_url=self._back(pk),
+        )

@@ -1,0 +1,402 @@
+"""Sales REST resources (API.md): quotations and orders with their lines, workflow actions, receipts, refunds,
+commissions and expense claims. Same services, permissions and data scope as the pages."""
+
+from flask import g
+from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
+
+from app.core.api import BaseApi, LinesApiMixin, WorkflowApiMixin
+from app.extensions import db
+from app.sales import models as m, services, views
+
+LINE_COLUMNS = [
+    "id",
+    "line_no",
+    "product.id",
+    "product.model_no",
+    "product.name",
+    "qty",
+    "unit_price",
+    "discount",
+    "amount",
+    "note",
+]
+HEADER_COLUMNS = [
+    "id",
+    "number",
+    "doc_date",
+    "end_customer.id",
+    "end_customer.name",
+    "channel.id",
+    "channel.name",
+    "project_name",
+    "total_amount",
+    "owner.id",
+    "owner.username",
+    "note",
+]
+
+
+class QuotationApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
+    datamodel = SQLAInterface(m.Quotation)
+    resource_name = "quotation"
+    class_permission_name = "Quotation"
+    list_columns = HEADER_COLUMNS + ["valid_until", "status", "order.id"]
+    show_columns = list_columns + [f"lines.{c}" for c in ("id", "line_no", "qty", "unit_price", "discount", "amount")]
+    add_columns = edit_columns = views.QuotationView.add_columns
+    search_columns = ["number", "project_name", "end_customer", "doc_date", "status", "owner"]
+    order_columns = ["id", "number", "doc_date", "total_amount"]
+
+    def save_document(self, item, rows, is_new):
+        if not is_new and item.status != m.OPEN:
+            from flask_babel import gettext
+
+            from app.core.errors import BusinessError
+
+            raise BusinessError(gettext("Only an open quotation can be changed."), 409)
+        if rows is None:
+            rows = [
+                {"product_id": ln.product_id, "qty": ln.qty, "unit_price": ln.unit_price, "discount": ln.discount}
+                for ln in item.lines
+            ]
+        services.save_quotation(db.session, item, rows)
+
+    def pre_delete(self, item):
+        views.QuotationView.pre_delete(self, item)
+
+    @expose("/<int:pk>/convert", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_convert")
+    def api_convert(self, pk):
+        """Convert an open quotation into a draft sales order (转为订单)."""
+
+        def run():
+            order = services.convert_quotation(db.session, self._item(pk), g.user)
+            db.session.commit()
+            return self.response(201, id=order.id, number=order.number)
+
+        return self._run(run)
+
+
+class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
+    datamodel = SQLAInterface(m.SalesOrder)
+    resource_name = "sales_order"
+    class_permission_name = "SalesOrder"
+    list_columns = HEADER_COLUMNS + [
+        "order_type.id",
+        "order_type.name",
+        "payment_days",
+        "due_date",
+        "received_amount",
+        "refunded_amount",
+        "payment_status",
+        "status",
+        "approval_level",
+        "price_exception",
+        "credit_override_reason",
+    ]
+    show_columns = list_columns + [
+        f"lines.{c}" for c in ("id", "line_no", "qty", "unit_price", "discount", "amount", "shipped_qty")
+    ]
+    add_columns = edit_columns = views.SalesOrderView.add_columns
+    search_columns = views.SalesOrderView.search_columns
+    order_columns = ["id", "number", "doc_date", "due_date", "total_amount"]
+    workflow_services = views.SalesOrderView.workflow_services
+
+    def save_document(self, item, rows, is_new):
+        services.save_order(db.session, item, rows, g.user)
+
+    def pre_delete(self, item):
+        services.ensure_deletable(item, g.user)
+        super().pre_delete(item)
+
+    @expose("/<int:pk>/submit", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_submit")
+    def api_submit(self, pk):
+        """Submit for approval (credit control applies)."""
+        return self._transition("submit", pk)
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_approve")
+    def api_approve(self, pk):
+        """Approve at the current level; red-line prices need a sales manager."""
+        return self._transition("approve", pk)
+
+    @expose("/<int:pk>/reject", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_reject")
+    def api_reject(self, pk):
+        """Reject; {"comment"} is required."""
+        return self._transition("reject", pk)
+
+    @expose("/<int:pk>/reopen", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_submit")
+    def api_reopen(self, pk):
+        """A rejected order back to draft."""
+        return self._transition("reopen", pk)
+
+    @expose("/<int:pk>/cancel", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_cancel")
+    def api_cancel(self, pk):
+        """Cancel an order with nothing shipped and nothing kept received."""
+
+        def run():
+            item = self._item(pk)
+            services.cancel_order(db.session, item, g.user, self._comment())
+            db.session.commit()
+            return self._state(item)
+
+        return self._run(run)
+
+    @expose("/<int:pk>/credit_override", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_credit_override")
+    def api_credit_override(self, pk):
+        """A sales manager accepts the customer's current exposure for this order; {"comment"} is the reason."""
+
+        def run():
+            item = self._item(pk)
+            services.override_credit(db.session, item, g.user, self._comment())
+            db.session.commit()
+            return self._state(item)
+
+        return self._run(run)
+
+    @expose("/<int:pk>/commission", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_commission")
+    def api_commission(self, pk):
+        """Apply for commission on the money received and not yet claimed."""
+
+        def run():
+            item = services.apply_commission(db.session, self._item(pk), g.user, self._comment())
+            db.session.commit()
+            return self.response(201, id=item.id, number=item.number, amount=str(item.amount))
+
+        return self._run(run)
+
+
+class SalesOrderLineApi(BaseApi):
+    datamodel = SQLAInterface(m.SalesOrderLine)
+    resource_name = "sales_order_line"
+    class_permission_name = "SalesOrder"
+    base_permissions = ["can_read"]
+    list_columns = show_columns = [
+        "order.id",
+        "order.number",
+        *LINE_COLUMNS,
+        "floor_price",
+        "shipped_qty",
+        "returned_qty",
+    ]
+    search_columns = ["order", "product"]
+    order_columns = ["id", "line_no"]
+    base_filters = [["id", views.FilterLineInScope, None]]
+
+
+class ReceiptApi(BaseApi):
+    datamodel = SQLAInterface(m.Receipt)
+    resource_name = "receipt"
+    class_permission_name = "Receipt"
+    base_permissions = ["can_read", "can_write"]
+    list_columns = show_columns = [
+        "id",
+        "number",
+        "doc_date",
+        "order.id",
+        "order.number",
+        "amount",
+        "method",
+        "note",
+        "owner.id",
+        "owner.username",
+    ]
+    add_columns = views.ReceiptView.add_columns
+    search_columns = views.ReceiptView.search_columns
+    order_columns = ["id", "number", "doc_date", "amount"]
+    add_query_rel_fields = views.ReceiptView.add_form_query_rel_fields
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        services.post_receipt(db.session, item)
+
+    def pre_update(self, item):
+        from flask_babel import gettext
+
+        from app.core.errors import BusinessError
+
+        raise BusinessError(gettext("A posted receipt cannot be changed; delete it and enter it again."), 405)
+
+    def pre_delete(self, item):
+        services.delete_receipt(db.session, item, g.user)
+
+
+class RefundApi(BaseApi):
+    datamodel = SQLAInterface(m.Refund)
+    resource_name = "refund"
+    class_permission_name = "Refund"
+    include_route_methods = {"get", "get_list", "info", "post"}
+    list_columns = show_columns = [
+        "id",
+        "number",
+        "doc_date",
+        "order.id",
+        "order.number",
+        "amount",
+        "reason",
+        "owner.id",
+    ]
+    add_columns = views.RefundView.add_columns
+    search_columns = views.RefundView.search_columns
+    order_columns = ["id", "number", "doc_date", "amount"]
+    add_query_rel_fields = views.RefundView.add_form_query_rel_fields
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        services.post_refund(db.session, item, g.user)
+
+
+class CommissionApi(WorkflowApiMixin, BaseApi):
+    datamodel = SQLAInterface(m.Commission)
+    resource_name = "commission"
+    class_permission_name = "Commission"
+    include_route_methods = {"get", "get_list", "info", "api_approve", "api_reject", "api_pay"}
+    list_columns = show_columns = [
+        "id",
+        "number",
+        "doc_date",
+        "kind",
+        "channel.id",
+        "channel.name",
+        "order.id",
+        "order.number",
+        "base_amount",
+        "rate",
+        "amount",
+        "status",
+        "paid_at",
+        "owner.id",
+        "owner.username",
+    ]
+    search_columns = views.CommissionView.search_columns
+    order_columns = ["id", "number", "doc_date", "amount"]
+    workflow_services = views.CommissionView.workflow_services
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_approve")
+    def api_approve(self, pk):
+        """Approve a commission claim."""
+        return self._transition("approve", pk)
+
+    @expose("/<int:pk>/reject", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_reject")
+    def api_reject(self, pk):
+        """Reject a claim ({"comment"} required); its base can be claimed again."""
+        return self._transition("reject", pk)
+
+    @expose("/<int:pk>/pay", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_pay")
+    def api_pay(self, pk):
+        """Finance records the payout; {"comment"} is the payout note."""
+
+        def run():
+            item = self._item(pk)
+            services.pay_commission(db.session, item, g.user, self._comment())
+            db.session.commit()
+            return self._state(item)
+
+        return self._run(run)
+
+
+class ExpenseApi(WorkflowApiMixin, BaseApi):
+    datamodel = SQLAInterface(m.Expense)
+    resource_name = "expense"
+    class_permission_name = "Expense"
+    list_columns = show_columns = [
+        "id",
+        "number",
+        "doc_date",
+        "expense_type.id",
+        "expense_type.name",
+        "amount",
+        "channel.id",
+        "channel.name",
+        "status",
+        "owner.id",
+        "owner.username",
+        "note",
+    ]
+    add_columns = edit_columns = views.ExpenseView.add_columns
+    search_columns = views.ExpenseView.search_columns
+    order_columns = ["id", "number", "doc_date", "amount"]
+    validator = staticmethod(services.validate_expense)
+    workflow_services = views.ExpenseView.workflow_services
+
+    def pre_update(self, item):
+        services.ensure_expense_editable(item, g.user)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        services.ensure_expense_editable(item, g.user)
+        super().pre_delete(item)
+
+    @expose("/<int:pk>/submit", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_submit")
+    def api_submit(self, pk):
+        """Submit the claim for approval."""
+        return self._transition("submit", pk)
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_approve")
+    def api_approve(self, pk):
+        """Approve the claim."""
+        return self._transition("approve", pk)
+
+    @expose("/<int:pk>/reject", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_reject")
+    def api_reject(self, pk):
+        """Reject; {"comment"} is required."""
+        return self._transition("reject", pk)
+
+
+class CustomerPriceApi(BaseApi):
+    datamodel = SQLAInterface(m.CustomerPrice)
+    resource_name = "customer_price"
+    class_permission_name = "CustomerPrice"
+    list_columns = show_columns = [
+        "id",
+        "end_customer.id",
+        "end_customer.name",
+        "product.id",
+        "product.model_no",
+        "price",
+        "note",
+    ]
+    add_columns = edit_columns = views.CustomerPriceView.add_columns
+    search_columns = ["end_customer", "product"]
+    validator = staticmethod(services.validate_customer_price)

@@ -1,0 +1,803 @@
+"""Sales rules: prices, lines and totals, order approval with red-line prices and credit control, receipts,
+refunds, commissions and expense claims. Pages, the REST API and the CLI all call these functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _
+from sqlalchemy import case, func, or_, update
+
+from app.core import workflow
+from app.core.errors import BusinessError, Forbidden, NotFound
+from app.core.formatting import format_money, format_qty, local_today
+from app.core.models import CENT, ZERO, utcnow
+from app.core.scope import ensure_visible, scope_query
+from app.core.validation import strip_text
+from app.sales.models import (
+    CLAIM,
+    CLAWBACK,
+    CONVERTED,
+    OPEN,
+    PAID,
+    PARTIAL,
+    PAYMENT_METHODS,
+    UNPAID,
+    Commission,
+    CommissionRate,
+    CustomerPrice,
+    Expense,
+    PriceBreak,
+    Quotation,
+    QuotationLine,
+    Receipt,
+    Refund,
+    SalesOrder,
+    SalesOrderLine,
+)
+
+MANAGER_ROLES = {"Admin", "SalesManager"}
+PAYOUT_ROLES = {"Admin", "Finance"}
+HUNDRED = Decimal(100)
+# money columns may come back from SQLite as binary floats; compare against half a cent, never exactly
+HALF_CENT = Decimal("0.005")
+
+
+def roles_of(user) -> set[str]:
+    return {r.name for r in user.roles} if user is not None else set()
+
+
+def is_manager(user) -> bool:
+    return bool(roles_of(user) & MANAGER_ROLES)
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# ------------------------------------------------------------------ prices
+
+
+def suggested_price(session, end_customer_id: int | None, product, qty) -> Decimal:
+    """Customer price list first, then the product's volume price breaks, then its sale price."""
+    if end_customer_id:
+        agreed = (
+            session.query(CustomerPrice.price)
+            .filter(CustomerPrice.end_customer_id == end_customer_id, CustomerPrice.product_id == product.id)
+            .scalar()
+        )
+        if agreed is not None:
+            return money(agreed)
+    qty = Decimal(qty or 0)
+    tier = (
+        session.query(PriceBreak.unit_price)
+        .filter(PriceBreak.product_id == product.id, PriceBreak.min_qty <= qty)
+        .order_by(PriceBreak.min_qty.desc())
+        .first()
+    )
+    if tier is not None and qty > 0:
+        return money(tier[0])
+    return money(product.sale_price or 0)
+
+
+def validate_customer_price(item: CustomerPrice) -> None:
+    strip_text(item, "note")
+    if item.end_customer is None or item.product is None:
+        raise BusinessError(_("Choose a customer and a product."), 400)
+    ensure_visible(item.end_customer)
+    _positive(item.price, _("Price"))
+    item.owner_id = item.end_customer.owner_id  # the price list follows the customer
+    item.owner = item.end_customer.owner
+
+
+def validate_price_break(item: PriceBreak) -> None:
+    if item.product is None:
+        raise BusinessError(_("Choose a product."), 400)
+    _positive(item.min_qty, _("From Quantity"))
+    _positive(item.unit_price, _("Unit Price"))
+
+
+def _positive(value, label) -> None:
+    if value is None or Decimal(value) <= 0:
+        raise BusinessError(_("%(label)s must be greater than 0.", label=label), 400, field=label)
+
+
+# ------------------------------------------------------------------ lines
+
+
+def _decimal(raw, label, line_no: int) -> Decimal:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise BusinessError(_("Line %(n)s: %(label)s is required.", n=line_no, label=label), 400)
+    if isinstance(raw, bool):
+        raise BusinessError(_("Line %(n)s: %(label)s is not a number.", n=line_no, label=label), 400)
+    try:
+        value = Decimal(str(raw).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        raise BusinessError(_("Line %(n)s: %(label)s is not a number.", n=line_no, label=label), 400) from None
+    if not value.is_finite() or abs(value) >= Decimal("1e11"):
+        raise BusinessError(_("Line %(n)s: %(label)s is not a number.", n=line_no, label=label), 400)
+    return value
+
+
+def build_lines(session, doc, rows: list[dict], line_cls) -> list:
+    """Validate submitted lines and return new line objects; missing prices come from suggested_price()."""
+    from app.base_data.models import Product
+
+    if not isinstance(rows, list) or not rows:
+        raise BusinessError(_("An order needs at least one line."), 400)
+    lines = []
+    for n, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise BusinessError(_("Line %(n)s is not valid.", n=n), 400)
+        product_id = row.get("product_id")
+        try:
+            product_id = int(product_id)
+        except (TypeError, ValueError):
+            raise BusinessError(_("Line %(n)s: choose a product.", n=n), 400) from None
+        product = session.get(Product, product_id)
+        if product is None:
+            raise BusinessError(_("Line %(n)s: choose a product.", n=n), 400)
+        if not product.enabled:
+            raise BusinessError(_("Line %(n)s: product “%(p)s” is disabled.", n=n, p=str(product)), 400)
+        qty = _decimal(row.get("qty"), _("Quantity"), n)
+        if qty <= 0:
+            raise BusinessError(_("Line %(n)s: the quantity must be greater than 0.", n=n), 400)
+        if qty != qty.quantize(Decimal("0.001")):
+            raise BusinessError(_("Line %(n)s: at most 3 decimals in the quantity.", n=n), 400)
+        raw_price = row.get("unit_price")
+        if raw_price is None or (isinstance(raw_price, str) and not raw_price.strip()):
+            price = suggested_price(session, doc.end_customer_id, product, qty)
+        else:
+            price = _decimal(raw_price, _("Unit Price"), n)
+        if price <= 0:
+            raise BusinessError(_("Line %(n)s: the unit price must be greater than 0.", n=n), 400)
+        if price != price.quantize(CENT):
+            raise BusinessError(_("Line %(n)s: at most 2 decimals in the unit price.", n=n), 400)
+        raw_discount = row.get("discount")
+        discount = ZERO if raw_discount in (None, "") else _decimal(raw_discount, _("Discount %"), n)
+        if discount < 0 or discount > 100:
+            raise BusinessError(_("Line %(n)s: the discount must be between 0 and 100%%.", n=n), 400)
+        note = row.get("note")
+        line = line_cls(
+            line_no=n,
+            product=product,
+            product_id=product.id,
+            qty=qty,
+            unit_price=price,
+            discount=discount.quantize(CENT),
+            amount=money(qty * price * (HUNDRED - discount) / HUNDRED),
+            note=(str(note).strip()[:255] or None) if note else None,
+        )
+        lines.append(line)
+    return lines
+
+
+def _validate_header(doc) -> None:
+    strip_text(doc, "project_name", "note")
+    if doc.end_customer is None:
+        raise BusinessError(_("Choose a customer."), 400, field=_("End Customer"))
+    if doc.doc_date is None:
+        doc.doc_date = local_today()
+    ensure_visible(doc.end_customer)
+    if doc.end_customer.in_pool:
+        raise BusinessError(_("“%(name)s” is in the public pool; claim it first.", name=doc.end_customer.name), 409)
+    if doc.channel is not None:
+        ensure_visible(doc.channel)
+    if doc.end_customer_id is None:
+        doc.end_customer_id = doc.end_customer.id
+
+
+# ------------------------------------------------------------------ quotations
+
+
+def save_quotation(session, quotation: Quotation, rows: list[dict]) -> None:
+    if quotation.status != OPEN and quotation.id is not None:
+        raise BusinessError(_("Only an open quotation can be changed."), 409)
+    _validate_header(quotation)
+    if quotation.valid_until and quotation.valid_until < quotation.doc_date:
+        raise BusinessError(_("The validity date cannot be before the quotation date."), 400)
+    lines = build_lines(session, quotation, rows, QuotationLine)
+    quotation.lines = lines
+    quotation.total_amount = sum((line.amount for line in lines), ZERO)
+
+
+def convert_quotation(session, quotation: Quotation, user) -> SalesOrder:
+    """转为订单: a draft order with the quotation's customer, channel and lines (prices as quoted)."""
+    if quotation.status != OPEN:
+        raise BusinessError(_("Quotation %(no)s is not open.", no=quotation.number), 409)
+    # guarded: two clicks at the same moment make one order
+    claimed = session.execute(
+        update(Quotation)
+        .where(Quotation.id == quotation.id, Quotation.status == OPEN)
+        .values(status=CONVERTED)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise BusinessError(_("Quotation %(no)s is not open.", no=quotation.number), 409)
+    order = SalesOrder(
+        end_customer=quotation.end_customer,
+        end_customer_id=quotation.end_customer_id,
+        channel=quotation.channel,
+        doc_date=local_today(),
+        project_name=quotation.project_name,
+        owner_id=quotation.owner_id,
+        note=quotation.note,
+    )
+    rows = [
+        {"product_id": line.product_id, "qty": line.qty, "unit_price": line.unit_price, "discount": line.discount}
+        for line in quotation.lines
+    ]
+    save_order(session, order, rows, user)
+    session.add(order)
+    session.flush()
+    session.expire(quotation, ["status"])
+    quotation.order_id = order.id
+    return order
+
+
+# ------------------------------------------------------------------ orders
+
+
+def ensure_editable(order: SalesOrder, user) -> None:
+    """Owner edits only in draft/rejected; after submission only SalesManager/Admin; approved orders are locked."""
+    if order.status in (workflow.APPROVED, workflow.CANCELLED):
+        raise BusinessError(_("An approved or cancelled order cannot be changed."), 409)
+    if user is not None and not workflow.owner_may_edit(order, user):
+        raise Forbidden(_("After submission only a sales manager or an administrator can change this order."))
+
+
+def save_order(session, order: SalesOrder, rows: list[dict] | None, user) -> None:
+    """Validate the header, replace the lines (when given) and compute totals, red-line flag and due date."""
+    if order.id is not None:
+        ensure_editable(order, user)
+    _validate_header(order)
+    if order.payment_days is None:
+        order.payment_days = 0
+    if order.payment_days < 0 or order.payment_days > 3650:
+        raise BusinessError(_("Payment terms must be between 0 and 3650 days."), 400)
+    order.due_date = order.doc_date + dt.timedelta(days=order.payment_days)
+    if order.order_type is not None and not order.order_type.enabled:
+        raise BusinessError(_("Order type “%(name)s” is disabled.", name=order.order_type.name), 400)
+    old_total = Decimal(order.total_amount or 0)
+    if rows is not None:
+        lines = build_lines(session, order, rows, SalesOrderLine)
+        for line in lines:
+            line.floor_price = line.product.floor_price
+        order.lines = lines
+    total = sum((Decimal(line.amount) for line in order.lines), ZERO)
+    if not order.lines:
+        raise BusinessError(_("An order needs at least one line."), 400)
+    if total < order.net_received - HALF_CENT:
+        raise BusinessError(
+            _(
+                "The order total %(total)s cannot be less than the %(received)s already received.",
+                total=format_money(total),
+                received=format_money(order.net_received),
+            ),
+            409,
+        )
+    order.total_amount = total
+    order.price_exception = any(line.below_floor for line in order.lines)
+    if order.id is not None and money(old_total) != money(total):
+        order.credit_override_reason = None  # an override covered the old amount only
+        order.credit_override_amount = None
+        order.credit_override_by_id = None
+    if order.received_amount is None:
+        order.received_amount = ZERO
+        order.refunded_amount = ZERO
+        order.commission_base = ZERO
+    order.payment_status = payment_status(order.total_amount, order.net_received)
+
+
+def payment_status(total, net_received) -> str:
+    if Decimal(net_received) <= HALF_CENT:
+        return UNPAID
+    if Decimal(net_received) >= Decimal(total) - HALF_CENT:
+        return PAID
+    return PARTIAL
+
+
+def ensure_deletable(order: SalesOrder, user) -> None:
+    ensure_editable(order, user)
+    if order.net_received > 0 or Decimal(order.received_amount or 0) > 0:
+        raise BusinessError(_("Money was received on order %(no)s; it cannot be deleted.", no=order.number), 409)
+
+
+# ---- credit control
+
+
+def credit_position(session, order: SalesOrder) -> tuple[Decimal, Decimal]:
+    """(limit, exposure): outstanding of the customer's other approved orders + what this order still owes."""
+    customer = order.end_customer
+    others = (
+        session.query(
+            func.coalesce(
+                func.sum(SalesOrder.total_amount - SalesOrder.received_amount + SalesOrder.refunded_amount), 0
+            )
+        )
+        .filter(
+            SalesOrder.end_customer_id == customer.id,
+            SalesOrder.status == workflow.APPROVED,
+            SalesOrder.id != (order.id or 0),
+        )
+        .scalar()
+    )
+    exposure = money(Decimal(str(others))) + money(order.outstanding_amount)
+    return money(customer.credit_limit or 0), exposure
+
+
+def check_credit(session, order: SalesOrder) -> None:
+    """Refuse when the exposure passes the customer's credit limit (0 = no limit), unless a manager overrode it."""
+    limit, exposure = credit_position(session, order)
+    if limit <= 0 or exposure <= limit:
+        return
+    if order.credit_override_reason and exposure <= money(order.credit_override_amount or 0):
+        return
+    raise BusinessError(
+        _(
+            "Over the credit limit of %(customer)s: limit %(limit)s, exposure %(exposure)s, over by %(excess)s.",
+            customer=order.end_customer.name,
+            limit=format_money(limit),
+            exposure=format_money(exposure),
+            excess=format_money(exposure - limit),
+        ),
+        409,
+    )
+
+
+def override_credit(session, order: SalesOrder, user, reason: str | None) -> None:
+    """A sales manager accepts the current exposure for this order, with a reason kept in the trail."""
+    if not is_manager(user):
+        raise Forbidden(_("Only a sales manager can override the credit limit."))
+    if not (reason or "").strip():
+        raise BusinessError(_("A reason is required to override the credit limit."), 400)
+    if order.status in (workflow.CANCELLED,):
+        raise BusinessError(_("This order is cancelled."), 409)
+    limit, exposure = credit_position(session, order)
+    order.credit_override_reason = reason.strip()
+    order.credit_override_amount = exposure
+    order.credit_override_by_id = user.id
+    workflow.note(
+        session,
+        order,
+        user,
+        "credit_override",
+        f"{reason.strip()} ({_('limit')} {format_money(limit)}, {_('exposure')} {format_money(exposure)})",
+    )
+
+
+# ---- workflow
+
+
+def submit_order(session, order: SalesOrder, user, comment: str | None = None) -> None:
+    if not workflow.owner_may_edit(order, user):
+        raise Forbidden(_("Only the owner or a sales manager can submit this order."))
+    if not order.lines:
+        raise BusinessError(_("An order needs at least one line."), 400)
+    disabled = [str(line.product) for line in order.lines if not line.product.enabled]
+    if disabled:
+        raise BusinessError(_("Disabled products on this order: %(p)s.", p="、".join(disabled)), 409)
+    check_credit(session, order)
+    workflow.submit(session, order, user, comment)
+
+
+def approve_order(session, order: SalesOrder, user, comment: str | None = None) -> None:
+    if order.price_exception and not is_manager(user):
+        raise Forbidden(_("Prices below the red-line price can only be approved by a sales manager."))
+    accepted = [line for line in order.lines if line.below_floor]
+    if accepted:
+        prices = "; ".join(
+            f"{line.product.model_no} {format_money(line.net_price)} < {format_money(line.floor_price)}"
+            for line in accepted
+        )
+        comment = f"{comment + ' | ' if comment else ''}{_('Red-line prices accepted')}: {prices}"
+    workflow.approve(session, order, user, comment)
+    for line in accepted:
+        if line.price_accepted_by_id is None:
+            line.price_accepted_by_id = user.id
+    if order.status == workflow.APPROVED:
+        order.approved_at = utcnow()
+        _mark_deal(order)
+
+
+def _mark_deal(order: SalesOrder) -> None:
+    """Churn rules count from the customers' last deal."""
+    for customer in (order.end_customer, order.channel):
+        if customer is not None and (customer.last_deal_at is None or customer.last_deal_at < order.doc_date):
+            customer.last_deal_at = order.doc_date
+
+
+def reject_order(session, order: SalesOrder, user, comment: str | None) -> None:
+    workflow.reject(session, order, user, comment)
+
+
+def reopen_order(session, order: SalesOrder, user, comment: str | None = None) -> None:
+    if not workflow.owner_may_edit(order, user):
+        raise Forbidden(_("Only the owner or a sales manager can do this."))
+    workflow.reopen(session, order, user, comment)
+
+
+def cancel_order(session, order: SalesOrder, user, comment: str | None = None) -> None:
+    """Cancel an order nothing was shipped or kept money against (refund first)."""
+    if order.status == workflow.APPROVED and not is_manager(user):
+        raise Forbidden(_("Only a sales manager can cancel an approved order."))
+    if not workflow.owner_may_edit(order, user) and order.status != workflow.APPROVED:
+        raise Forbidden(_("Only the owner or a sales manager can do this."))
+    if any(Decimal(line.shipped_qty or 0) > Decimal(line.returned_qty or 0) for line in order.lines):
+        raise BusinessError(_("Goods were shipped on order %(no)s; return them first.", no=order.number), 409)
+    if order.net_received > HALF_CENT:
+        raise BusinessError(
+            _(
+                "%(amount)s was received on order %(no)s; refund it first.",
+                amount=format_money(order.net_received),
+                no=order.number,
+            ),
+            409,
+        )
+    workflow.cancel(session, order, user, comment)
+
+
+# ------------------------------------------------------------------ receipts and refunds
+
+
+def _order_for_money(item) -> SalesOrder:
+    order = item.order
+    if order is None:
+        raise BusinessError(_("Choose an order."), 400, field=_("Sales Order"))
+    ensure_visible(order)
+    if order.status == workflow.CANCELLED:
+        raise BusinessError(_("Order %(no)s is cancelled.", no=order.number), 409)
+    item.order_id = order.id
+    item.owner_id = order.owner_id  # the money belongs to the order's salesperson
+    item.owner = order.owner
+    if item.doc_date is None:
+        item.doc_date = local_today()
+    return order
+
+
+def _refresh_payment_status(session, order_id: int) -> None:
+    net = SalesOrder.received_amount - SalesOrder.refunded_amount
+    session.execute(
+        update(SalesOrder)
+        .where(SalesOrder.id == order_id)
+        .values(
+            payment_status=case(
+                (net <= HALF_CENT, UNPAID),
+                (net >= SalesOrder.total_amount - HALF_CENT, PAID),
+                else_=PARTIAL,
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def post_receipt(session, receipt: Receipt) -> None:
+    """收款: many per order, each > 0, their sum never above the order total (one guarded UPDATE decides)."""
+    strip_text(receipt, "note")
+    _positive(receipt.amount, _("Amount"))
+    if receipt.amount != money(receipt.amount):
+        raise BusinessError(_("At most 2 decimals in the amount."), 400)
+    if receipt.method not in PAYMENT_METHODS:
+        raise BusinessError(_("Choose a payment method."), 400)
+    order = _order_for_money(receipt)
+    amount = Decimal(receipt.amount)
+    result = session.execute(
+        update(SalesOrder)
+        .where(
+            SalesOrder.id == order.id,
+            SalesOrder.total_amount - SalesOrder.received_amount + SalesOrder.refunded_amount - amount > -HALF_CENT,
+        )
+        .values(received_amount=SalesOrder.received_amount + amount)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(order)
+        raise BusinessError(
+            _(
+                "Receipts would exceed the order total: total %(total)s, received %(received)s, at most %(left)s more.",
+                total=format_money(order.total_amount),
+                received=format_money(order.net_received),
+                left=format_money(max(order.outstanding_amount, ZERO)),
+            ),
+            409,
+        )
+    _refresh_payment_status(session, order.id)
+    session.expire(order, ["received_amount", "payment_status"])
+
+
+def delete_receipt(session, receipt: Receipt, user) -> None:
+    """A wrong receipt is taken back by Finance/Admin; not below what was refunded or claimed as commission."""
+    if not roles_of(user) & PAYOUT_ROLES:
+        raise Forbidden(_("Only finance or an administrator can delete a receipt."))
+    amount = Decimal(receipt.amount)
+    result = session.execute(
+        update(SalesOrder)
+        .where(
+            SalesOrder.id == receipt.order_id,
+            SalesOrder.received_amount - SalesOrder.refunded_amount - SalesOrder.commission_base - amount > -HALF_CENT,
+        )
+        .values(received_amount=SalesOrder.received_amount - amount)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise BusinessError(
+            _("This receipt is already refunded or paid out as commission; post a refund instead."), 409
+        )
+    _refresh_payment_status(session, receipt.order_id)
+    session.expire(receipt.order, ["received_amount", "payment_status"])
+
+
+def post_refund(session, refund: Refund, user) -> Commission | None:
+    """退款: amount ≤ what was received (net); commission already claimed above the new net is clawed back."""
+    strip_text(refund, "reason")
+    if not refund.reason:
+        raise BusinessError(_("A reason is required for a refund."), 400, field=_("Reason"))
+    _positive(refund.amount, _("Amount"))
+    if refund.amount != money(refund.amount):
+        raise BusinessError(_("At most 2 decimals in the amount."), 400)
+    order = _order_for_money(refund)
+    amount = Decimal(refund.amount)
+    result = session.execute(
+        update(SalesOrder)
+        .where(
+            SalesOrder.id == order.id,
+            SalesOrder.received_amount - SalesOrder.refunded_amount - amount > -HALF_CENT,
+        )
+        .values(refunded_amount=SalesOrder.refunded_amount + amount)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(order)
+        raise BusinessError(
+            _(
+                "A refund cannot exceed what was received: received %(received)s, refund %(amount)s.",
+                received=format_money(order.net_received),
+                amount=format_money(amount),
+            ),
+            409,
+        )
+    _refresh_payment_status(session, order.id)
+    session.flush()
+    session.refresh(order)
+    return clawback(session, order, user, _("Refund %(reason)s", reason=refund.reason))
+
+
+# ------------------------------------------------------------------ commissions
+
+
+def commission_rate(session, channel) -> Decimal:
+    if channel.level_id is None:
+        raise BusinessError(_("Channel “%(name)s” has no level; no commission rate applies.", name=channel.name), 409)
+    rate = session.query(CommissionRate.rate).filter(CommissionRate.level_id == channel.level_id).scalar()
+    if rate is None:
+        raise BusinessError(_("No commission rate is set for channel level %(level)s.", level=channel.level.name), 409)
+    return Decimal(rate)
+
+
+def apply_commission(session, order: SalesOrder, user, comment: str | None = None) -> Commission:
+    """申请佣金: rate of the channel's level × received money not yet claimed, then submitted for approval."""
+    ensure_visible(order)
+    if order.channel is None:
+        raise BusinessError(_("Order %(no)s has no channel; no commission applies.", no=order.number), 409)
+    if order.status != workflow.APPROVED:
+        raise BusinessError(_("Commission is claimed on approved orders only."), 409)
+    rate = commission_rate(session, order.channel)
+    session.refresh(order)
+    old_base = Decimal(order.commission_base or 0)
+    base = money(order.net_received - old_base)
+    if base <= 0:
+        raise BusinessError(
+            _("No received money on order %(no)s is left to claim commission on.", no=order.number), 409
+        )
+    result = session.execute(
+        update(SalesOrder)
+        .where(SalesOrder.id == order.id, SalesOrder.commission_base == old_base)
+        .values(commission_base=SalesOrder.commission_base + base)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise BusinessError(_("This document was changed by someone else meanwhile; reload and try again."), 409)
+    item = Commission(
+        doc_date=local_today(),
+        kind=CLAIM,
+        channel_id=order.channel_id,
+        order_id=order.id,
+        owner_id=order.owner_id,
+        base_amount=base,
+        rate=rate,
+        amount=money(base * rate / HUNDRED),
+        note=comment,
+    )
+    session.add(item)
+    session.flush()
+    workflow.submit(session, item, user, comment)
+    session.expire(order, ["commission_base"])
+    return item
+
+
+def clawback(session, order: SalesOrder, user, reason) -> Commission | None:
+    """A negative commission for claimed bases above what is still received (after a refund or return)."""
+    excess = money(Decimal(order.commission_base or 0) - order.net_received)
+    if order.channel_id is None or excess <= 0:
+        return None
+    last = (
+        session.query(Commission)
+        .filter(Commission.order_id == order.id, Commission.kind == CLAIM, Commission.status != workflow.REJECTED)
+        .order_by(Commission.id.desc())
+        .first()
+    )
+    rate = Decimal(last.rate) if last is not None else commission_rate(session, order.channel)
+    session.execute(
+        update(SalesOrder)
+        .where(SalesOrder.id == order.id)
+        .values(commission_base=SalesOrder.commission_base - excess)
+        .execution_options(synchronize_session=False)
+    )
+    item = Commission(
+        doc_date=local_today(),
+        kind=CLAWBACK,
+        channel_id=order.channel_id,
+        order_id=order.id,
+        owner_id=order.owner_id,
+        base_amount=-excess,
+        rate=rate,
+        amount=-money(excess * rate / HUNDRED),
+        status=workflow.APPROVED,
+        note=str(reason),
+    )
+    session.add(item)
+    session.flush()
+    workflow.note(session, item, user, "clawback", str(reason))
+    session.expire(order, ["commission_base"])
+    return item
+
+
+def approve_commission(session, item: Commission, user, comment: str | None = None) -> None:
+    workflow.approve(session, item, user, comment)
+
+
+def reject_commission(session, item: Commission, user, comment: str | None) -> None:
+    """A rejected claim frees its base, so the salesperson can claim again (rejections are final)."""
+    workflow.reject(session, item, user, comment)
+    session.execute(
+        update(SalesOrder)
+        .where(SalesOrder.id == item.order_id)
+        .values(commission_base=SalesOrder.commission_base - Decimal(item.base_amount))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def pay_commission(session, item: Commission, user, note: str | None = None) -> None:
+    """发放: Finance records the payout of an approved commission (a clawback is recorded as deducted)."""
+    if not roles_of(user) & PAYOUT_ROLES:
+        raise Forbidden(_("Only finance or an administrator can record a payout."))
+    if item.status != workflow.APPROVED:
+        raise BusinessError(_("Only an approved commission can be paid out."), 409)
+    result = session.execute(
+        update(Commission)
+        .where(Commission.id == item.id, Commission.paid_at.is_(None))
+        .values(paid_at=local_today(), paid_by_id=user.id, payout_note=(note or "").strip() or None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise BusinessError(_("Commission %(no)s is already paid out.", no=item.number), 409)
+    workflow.note(session, item, user, "pay", note)
+    session.expire(item, ["paid_at", "paid_by_id", "payout_note"])
+
+
+def validate_commission_rate(item: CommissionRate) -> None:
+    strip_text(item, "note")
+    if item.level is None:
+        raise BusinessError(_("Choose a channel level."), 400)
+    if item.rate is None or Decimal(item.rate) < 0 or Decimal(item.rate) > 100:
+        raise BusinessError(_("The rate must be between 0 and 100%%."), 400, field=_("Rate %"))
+
+
+# ------------------------------------------------------------------ expenses
+
+
+def validate_expense(item: Expense) -> None:
+    strip_text(item, "note")
+    if item.expense_type is None:
+        raise BusinessError(_("Choose an expense type."), 400, field=_("Expense Type"))
+    if not item.expense_type.enabled:
+        raise BusinessError(_("Expense type “%(name)s” is disabled.", name=item.expense_type.name), 400)
+    _positive(item.amount, _("Amount"))
+    if item.amount != money(item.amount):
+        raise BusinessError(_("At most 2 decimals in the amount."), 400)
+    if item.doc_date is None:
+        item.doc_date = local_today()
+    if item.channel is not None:
+        ensure_visible(item.channel)
+
+
+def ensure_expense_editable(item: Expense, user) -> None:
+    if item.status in (workflow.APPROVED, workflow.CANCELLED):
+        raise BusinessError(_("An approved claim cannot be changed."), 409)
+    if user is not None and not workflow.owner_may_edit(item, user):
+        raise Forbidden(_("After submission only a sales manager or an administrator can change this claim."))
+
+
+def submit_expense(session, item: Expense, user, comment: str | None = None) -> None:
+    if not workflow.owner_may_edit(item, user):
+        raise Forbidden(_("Only the owner or a sales manager can submit this claim."))
+    workflow.submit(session, item, user, comment)
+
+
+# ------------------------------------------------------------------ roll-ups
+
+
+def accumulated_costs(session, by: str) -> list[dict]:
+    """累计费用: approved commissions (clawbacks included) + approved expenses, per salesperson or per channel."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.crm.models import ChannelCustomer
+
+    key_c = Commission.owner_id if by == "owner" else Commission.channel_id
+    key_e = Expense.owner_id if by == "owner" else Expense.channel_id
+    commissions = dict(
+        scope_query(session.query(key_c, func.sum(Commission.amount)), Commission)
+        .filter(Commission.status == workflow.APPROVED)
+        .group_by(key_c)
+        .all()
+    )
+    expenses = dict(
+        scope_query(session.query(key_e, func.sum(Expense.amount)), Expense)
+        .filter(Expense.status == workflow.APPROVED, key_e.isnot(None))
+        .group_by(key_e)
+        .all()
+    )
+    model = User if by == "owner" else ChannelCustomer
+    rows = []
+    for key in sorted(set(commissions) | set(expenses), key=lambda k: k or 0):
+        if key is None:
+            continue
+        who = session.get(model, key)
+        c = money(Decimal(str(commissions.get(key) or 0)))
+        e = money(Decimal(str(expenses.get(key) or 0)))
+        rows.append({"id": key, "name": str(who) if who else "", "commission": c, "expense": e, "total": c + e})
+    rows.sort(key=lambda r: r["total"], reverse=True)
+    return rows
+
+
+def achieved_amount(session, owner_id: int, start: dt.date, end: dt.date) -> Decimal:
+    """Targets count approved order amounts dated in the period."""
+    total = (
+        session.query(func.coalesce(func.sum(SalesOrder.total_amount), 0))
+        .filter(
+            SalesOrder.owner_id == owner_id,
+            SalesOrder.status == workflow.APPROVED,
+            SalesOrder.doc_date >= start,
+            SalesOrder.doc_date <= end,
+        )
+        .scalar()
+    )
+    return money(Decimal(str(total)))
+
+
+def referred_deals(session, channel) -> int:
+    """Approved orders placed through the channel or by end customers it referred."""
+    from app.crm.models import EndCustomer
+
+    return (
+        session.query(func.count(SalesOrder.id))
+        .outerjoin(EndCustomer, EndCustomer.id == SalesOrder.end_customer_id)
+        .filter(
+            SalesOrder.status == workflow.APPROVED,
+            or_(SalesOrder.channel_id == channel.id, EndCustomer.referrer_id == channel.id),
+        )
+        .scalar()
+    )
+
+
+def get_order(session, pk) -> SalesOrder:
+    """An order in the current user's scope, or 404."""
+    order = scope_query(session.query(SalesOrder), SalesOrder).filter(SalesOrder.id == pk).one_or_none()
+    if order is None:
+        raise NotFound(_("Not found."))
+    return order
+
+
+def describe_line(line) -> str:
+    return f"{line.product.model_no} × {format_qty(line.qty)}"

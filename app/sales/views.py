@@ -1,0 +1,865 @@
+"""Sales pages. Rules live in services.py; these classes declare columns and labels and wire buttons to services."""
+
+from decimal import Decimal
+
+from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext, lazy_gettext as _
+from sqlalchemy import func
+
+from app.core import excel, workflow
+from app.core.documents import DocumentViewMixin, LinesFormMixin, WorkflowViewMixin
+from app.core.errors import BusinessError
+from app.core.scope import get_in_scope
+from app.core.views import BaseModelView
+from app.extensions import db
+from app.sales import models as m, services
+
+LABELS = {
+    "number": _("Number"),
+    "doc_date": _("Date"),
+    "end_customer": _("End Customer"),
+    "end_customer.name": _("End Customer"),
+    "channel": _("Channel"),
+    "channel.name": _("Channel"),
+    "order_type": _("Order Type"),
+    "order_type.name": _("Order Type"),
+    "project_name": _("Project"),
+    "payment_days": _("Payment Terms (days)"),
+    "due_date": _("Due Date"),
+    "total_amount": _("Contract Amount"),
+    "received_amount": _("Received"),
+    "refunded_amount": _("Refunded"),
+    "net_received": _("Received"),
+    "outstanding_amount": _("Outstanding"),
+    "payment_status": _("Payment Status"),
+    "payment_status_label": _("Payment Status"),
+    "status": _("Status"),
+    "status_label": _("Status"),
+    "price_exception": _("Below Red-line Price"),
+    "credit_override_reason": _("Credit Override Reason"),
+    "credit_override_by": _("Credit Override By"),
+    "owner": _("Salesperson"),
+    "owner.username": _("Salesperson"),
+    "note": _("Note"),
+    "valid_until": _("Valid Until"),
+    "order": _("Sales Order"),
+    "order.number": _("Sales Order"),
+    "order.end_customer.name": _("End Customer"),
+    "amount": _("Amount"),
+    "method": _("Payment Method"),
+    "method_label": _("Payment Method"),
+    "reason": _("Reason"),
+    "approved_at": _("Approved At"),
+    "created_at": _("Created At"),
+    "commission_amount": _("Commission"),
+    "days_overdue": _("Days Overdue"),
+}
+
+
+def _price_json():
+    """Suggested unit price for a line: customer price list → volume price breaks → sale price."""
+    from app.base_data.models import Product
+    from app.crm.models import EndCustomer
+
+    try:
+        product = db.session.get(Product, int(request.args.get("product", "")))
+        qty = Decimal(request.args.get("qty") or "0")
+    except (ValueError, ArithmeticError):
+        return jsonify(message=gettext("The request is not correct.")), 400
+    if product is None or not product.enabled:
+        return jsonify(message=gettext("Not found.")), 404
+    customer_id = request.args.get("end_customer", "")
+    customer = get_in_scope(db.session, EndCustomer, int(customer_id)) if customer_id.isdigit() else None
+    price = services.suggested_price(db.session, customer.id if customer else None, product, qty)
+    return jsonify(price=str(price), floor_price=str(product.floor_price))
+
+
+class QuotationView(LinesFormMixin, DocumentViewMixin, BaseModelView):
+    datamodel = SQLAInterface(m.Quotation)
+    class_permission_name = "Quotation"
+    title = _("Quotations")
+    list_columns = ["number", "doc_date", "end_customer", "project_name", "total_amount", "status_label", "owner"]
+    add_columns = edit_columns = ["end_customer", "channel", "doc_date", "valid_until", "project_name", "owner", "note"]
+    show_columns = [
+        "number",
+        "doc_date",
+        "end_customer",
+        "channel",
+        "project_name",
+        "valid_until",
+        "total_amount",
+        "status_label",
+        "order",
+        "owner",
+        "note",
+    ]
+    search_columns = ["number", "project_name", "end_customer", "doc_date", "status", "owner"]
+    order_columns = ["number", "doc_date", "total_amount"]
+    base_order = ("id", "desc")
+    label_columns = {**LABELS, "total_amount": _("Quoted Amount"), "order": _("Converted to order")}
+    export_columns = [
+        "number",
+        "doc_date",
+        "end_customer.name",
+        "project_name",
+        "total_amount",
+        "status_label",
+        "owner.username",
+    ]
+    list_totals = ["total_amount"]
+    price_endpoint = "price"
+
+    def save_document(self, item, rows, is_new):
+        services.save_quotation(db.session, item, rows)
+
+    def ensure_editable(self, item):
+        if item.status != m.OPEN:
+            flash(gettext("Only an open quotation can be changed."), "danger")
+            abort(409)
+
+    def pre_delete(self, item):
+        if item.status == m.CONVERTED:
+            raise BusinessError(_("A converted quotation is kept with its order."), 409)
+        super().pre_delete(item)
+
+    @expose("/price")
+    @has_access
+    def price(self):
+        return _price_json()
+
+    def document_buttons(self, item):
+        buttons = []
+        if item.status == m.OPEN and self.may("write"):
+            buttons.append(self.button("edit", _("Edit"), "fa-edit", post=False, url=url_for(".edit", pk=item.id)))
+            buttons.append(
+                self.button(
+                    "convert",
+                    _("Convert to order"),
+                    "fa-exchange",
+                    url=self.action_url("convert", item.id),
+                    style="primary",
+                )
+            )
+        if item.order_id:
+            buttons.append(
+                self.button(
+                    "open_order",
+                    _("Open order"),
+                    "fa-file-text-o",
+                    post=False,
+                    url=url_for("SalesOrderView.show", pk=item.order_id),
+                )
+            )
+        return buttons
+
+    @fab_action("convert", _("Convert to order"), None, "fa-exchange", multiple=False)
+    def convert(self, item):
+        item = item[0] if isinstance(item, list) else item
+        try:
+            order = services.convert_quotation(db.session, item, g.user)
+            db.session.commit()
+        except BusinessError as e:
+            db.session.rollback()
+            flash(str(e), "danger")
+            return redirect(url_for(".show", pk=item.id))
+        flash(gettext("Order %(no)s created from the quotation.", no=order.number), "success")
+        return redirect(url_for("SalesOrderView.show", pk=order.id))
+
+
+class OrderColumnsMixin:
+    """Columns of an order shared by the order list, receivables and received lists."""
+
+    datamodel = SQLAInterface(m.SalesOrder)
+    label_columns = LABELS
+    search_columns = [
+        "number",
+        "project_name",
+        "order_type",
+        "doc_date",
+        "owner",
+        "end_customer",
+        "channel",
+        "status",
+        "payment_status",
+    ]
+    order_columns = ["number", "doc_date", "due_date", "total_amount", "received_amount"]
+    base_order = ("id", "desc")
+    choice_fields = {}
+
+
+class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseModelView):
+    class_permission_name = "SalesOrder"
+    title = _("Sales Orders")
+    list_columns = [
+        "number",
+        "doc_date",
+        "end_customer",
+        "project_name",
+        "order_type",
+        "total_amount",
+        "net_received",
+        "payment_status_label",
+        "status_label",
+        "owner",
+    ]
+    add_columns = edit_columns = [
+        "end_customer",
+        "channel",
+        "order_type",
+        "doc_date",
+        "project_name",
+        "payment_days",
+        "owner",
+        "note",
+    ]
+    show_columns = [
+        "number",
+        "doc_date",
+        "end_customer",
+        "channel",
+        "order_type",
+        "project_name",
+        "payment_days",
+        "due_date",
+        "total_amount",
+        "net_received",
+        "outstanding_amount",
+        "payment_status_label",
+        "status_label",
+        "price_exception",
+        "credit_override_reason",
+        "owner",
+        "approved_at",
+        "note",
+    ]
+    show_line_columns = [
+        ("product", _("Product"), ""),
+        ("qty", _("Quantity"), "text-right"),
+        ("unit_price", _("Unit Price"), "text-right"),
+        ("discount", _("Discount %"), "text-right"),
+        ("amount", _("Amount"), "text-right"),
+        ("floor_price", _("Red-line Price"), "text-right"),
+        ("shipped_qty", _("Shipped"), "text-right"),
+        ("returned_qty", _("Returned"), "text-right"),
+        ("price_accepted_by", _("Price Accepted By"), ""),
+    ]
+    list_totals = [
+        "total_amount",
+        ("net_received", _("Received"), lambda o: o.received_amount - o.refunded_amount),
+        ("outstanding_amount", _("Outstanding"), lambda o: o.total_amount - o.received_amount + o.refunded_amount),
+    ]
+    price_endpoint = "price"
+    workflow_services = {
+        "submit": services.submit_order,
+        "approve": services.approve_order,
+        "reject": services.reject_order,
+        "reopen": services.reopen_order,
+    }
+    # export: one row per line, the order's columns repeated
+    export_line_columns = [
+        ("number", _("Number"), excel.TEXT, lambda ln: ln.order.number),
+        ("doc_date", _("Date"), excel.DATE, lambda ln: ln.order.doc_date),
+        ("end_customer", _("End Customer"), excel.TEXT, lambda ln: ln.order.end_customer.name),
+        ("channel", _("Channel"), excel.TEXT, lambda ln: ln.order.channel.name if ln.order.channel else None),
+        ("project_name", _("Project"), excel.TEXT, lambda ln: ln.order.project_name),
+        (
+            "order_type",
+            _("Order Type"),
+            excel.TEXT,
+            lambda ln: ln.order.order_type.name if ln.order.order_type else None,
+        ),
+        ("status", _("Status"), excel.TEXT, lambda ln: str(ln.order.status_label)),
+        ("owner", _("Salesperson"), excel.TEXT, lambda ln: ln.order.owner.username if ln.order.owner else None),
+        ("line_no", _("Line"), excel.INT, lambda ln: ln.line_no),
+        ("model_no", _("Model No."), excel.TEXT, lambda ln: ln.product.model_no),
+        ("product", _("Product"), excel.TEXT, lambda ln: ln.product.name),
+        ("qty", _("Quantity"), excel.QTY, lambda ln: ln.qty),
+        ("unit_price", _("Unit Price"), excel.MONEY, lambda ln: ln.unit_price),
+        ("discount", _("Discount %"), excel.DECIMAL, lambda ln: ln.discount),
+        ("amount", _("Amount"), excel.MONEY, lambda ln: ln.amount),
+        (
+            "total_amount",
+            _("Contract Amount"),
+            excel.MONEY,
+            lambda ln: ln.order.total_amount if ln.line_no == 1 else None,
+        ),
+        ("net_received", _("Received"), excel.MONEY, lambda ln: ln.order.net_received if ln.line_no == 1 else None),
+    ]
+
+    def save_document(self, item, rows, is_new):
+        services.save_order(db.session, item, rows, g.user)
+
+    def ensure_editable(self, item):
+        try:
+            services.ensure_editable(item, g.user)
+        except BusinessError as e:
+            flash(str(e), "danger")
+            abort(e.status_code)
+
+    def pre_delete(self, item):
+        services.ensure_deletable(item, g.user)
+        super().pre_delete(item)
+
+    @expose("/price")
+    @has_access
+    def price(self):
+        return _price_json()
+
+    # ---- export with lines
+    def _export_columns(self):
+        return [excel.Column(key, label, kind, getter) for key, label, kind, getter in self.export_line_columns]
+
+    def _export_query(self, selected_ids=None):
+        from sqlalchemy.orm import joinedload
+
+        ids = self._filtered_query(selected_ids).order_by(None).with_entities(m.SalesOrder.id).subquery()
+        query = (
+            db.session.query(m.SalesOrderLine)
+            .join(m.SalesOrder, m.SalesOrder.id == m.SalesOrderLine.order_id)
+            .filter(m.SalesOrderLine.order_id.in_(db.session.query(ids.c.id)))
+            .options(joinedload(m.SalesOrderLine.order))
+            .order_by(m.SalesOrder.doc_date.desc(), m.SalesOrder.id.desc(), m.SalesOrderLine.line_no)
+        )
+        return db.session.execute(query.statement.execution_options(yield_per=2000)).unique().scalars()
+
+    def _totals_row(self, selected_ids=None):
+        totals = {key: value for key, _label, value in self.totals(selected_ids)}
+        row = [None] * len(self.export_line_columns)
+        row[0] = gettext("Total")
+        for i, (key, *_rest) in enumerate(self.export_line_columns):
+            if key in totals:
+                row[i] = totals[key]
+        lines_total = (
+            self._filtered_query(selected_ids)
+            .order_by(None)
+            .join(m.SalesOrderLine, m.SalesOrderLine.order_id == m.SalesOrder.id)
+            .with_entities(func.coalesce(func.sum(m.SalesOrderLine.amount), 0))
+            .scalar()
+        )
+        row[[c[0] for c in self.export_line_columns].index("amount")] = Decimal(str(lines_total)).quantize(
+            Decimal("0.01")
+        )
+        return [tuple(row)]
+
+    # ---- buttons of the show page, by state and permission
+    def document_buttons(self, item):
+        buttons = []
+        if item.status in (workflow.DRAFT, workflow.REJECTED, workflow.SUBMITTED) and self.may("write"):
+            if workflow.owner_may_edit(item, g.user):
+                buttons.append(self.button("edit", _("Edit"), "fa-edit", post=False, url=url_for(".edit", pk=item.id)))
+        buttons += self.workflow_buttons(item)
+        sm = self.appbuilder.sm
+        if item.status != workflow.CANCELLED and item.outstanding_amount > 0 and sm.has_access("can_write", "Receipt"):
+            buttons.append(
+                self.button(
+                    "receive",
+                    _("Add Receipt"),
+                    "fa-money",
+                    post=False,
+                    url=url_for("ReceiptView.add", _flt_0_order=item.id),
+                )
+            )
+        if item.net_received > 0 and sm.has_access("can_write", "Refund"):
+            buttons.append(
+                self.button(
+                    "refund", _("Refund"), "fa-reply", post=False, url=url_for("RefundView.add", _flt_0_order=item.id)
+                )
+            )
+        if (
+            item.channel_id
+            and item.status == workflow.APPROVED
+            and item.net_received > Decimal(item.commission_base or 0)
+            and sm.has_access("can_write", "Commission")
+        ):
+            buttons.append(
+                self.button(
+                    "apply_commission",
+                    _("Apply for Commission"),
+                    "fa-percent",
+                    url=self.action_url("apply_commission", item.id),
+                )
+            )
+        if item.status != workflow.APPROVED and item.status != workflow.CANCELLED and self.may("approve"):
+            buttons.append(
+                self.button(
+                    "credit_override",
+                    _("Credit override"),
+                    "fa-unlock",
+                    post=False,
+                    url=url_for(".credit_override", pk=item.id),
+                )
+            )
+        if item.status != workflow.CANCELLED and self.may("write"):
+            buttons.append(
+                self.button(
+                    "cancel", _("Cancel"), "fa-ban", post=False, url=url_for(".cancel", pk=item.id), style="warning"
+                )
+            )
+        return buttons
+
+    @fab_action("apply_commission", _("Apply for Commission"), None, "fa-percent", multiple=False)
+    def apply_commission(self, item):
+        item = item[0] if isinstance(item, list) else item
+        try:
+            commission = services.apply_commission(db.session, item, g.user)
+            db.session.commit()
+        except BusinessError as e:
+            db.session.rollback()
+            flash(str(e), "danger")
+            return redirect(url_for(".show", pk=item.id))
+        flash(gettext("Commission %(no)s submitted for approval.", no=commission.number), "success")
+        return redirect(url_for("CommissionView.show", pk=commission.id))
+
+    @expose("/cancel/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def cancel(self, pk):
+        return self.comment_action(
+            pk,
+            lambda item, comment: services.cancel_order(db.session, item, g.user, comment),
+            title=gettext("Cancel order"),
+            done=gettext("Order cancelled."),
+            required=False,
+        )
+
+    @expose("/credit_override/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def credit_override(self, pk):
+        return self.comment_action(
+            pk,
+            lambda item, comment: services.override_credit(db.session, item, g.user, comment),
+            title=gettext("Credit override"),
+            done=gettext("Credit override recorded."),
+            required=True,
+        )
+
+
+class FilterReceivable(BaseFilter):
+    """应收: approved orders with money still to come."""
+
+    name = ""
+
+    def apply(self, query, value):
+        o = self.model
+        return query.filter(
+            o.status == workflow.APPROVED,
+            o.total_amount - o.received_amount + o.refunded_amount > services.HALF_CENT,
+        )
+
+
+class FilterReceived(BaseFilter):
+    """已收: orders that received money."""
+
+    name = ""
+
+    def apply(self, query, value):
+        o = self.model
+        return query.filter(o.received_amount - o.refunded_amount > services.HALF_CENT)
+
+
+class ReceivableView(OrderColumnsMixin, BaseModelView):
+    """应收目录: what customers still owe, oldest due date first."""
+
+    class_permission_name = "Receivable"
+    title = _("Receivables")
+    base_permissions = ["can_read"]
+    base_filters = [["id", FilterReceivable, None]]
+    base_order = ("due_date", "asc")
+    list_columns = [
+        "number",
+        "doc_date",
+        "due_date",
+        "days_overdue",
+        "end_customer",
+        "project_name",
+        "total_amount",
+        "net_received",
+        "outstanding_amount",
+        "owner",
+    ]
+    show_columns = list_columns
+    list_totals = SalesOrderView.list_totals
+    export_columns = [
+        "number",
+        "doc_date",
+        "due_date",
+        "days_overdue",
+        "end_customer.name",
+        "project_name",
+        "total_amount",
+        "net_received",
+        "outstanding_amount",
+        "owner.username",
+    ]
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.formatters_columns["days_overdue"] = lambda v: v or ""
+
+
+class ReceivedView(OrderColumnsMixin, BaseModelView):
+    """已收目录: orders that received money, with the commission on them."""
+
+    class_permission_name = "Receivable"
+    title = _("Received")
+    base_permissions = ["can_read"]
+    base_filters = [["id", FilterReceived, None]]
+    list_columns = [
+        "number",
+        "doc_date",
+        "end_customer",
+        "channel",
+        "total_amount",
+        "net_received",
+        "outstanding_amount",
+        "commission_amount",
+        "payment_status_label",
+        "owner",
+    ]
+    show_columns = list_columns
+    list_totals = SalesOrderView.list_totals
+    export_columns = [
+        "number",
+        "doc_date",
+        "end_customer.name",
+        "channel.name",
+        "total_amount",
+        "net_received",
+        "outstanding_amount",
+        "commission_amount",
+        "payment_status_label",
+        "owner.username",
+    ]
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        from app.core.formatting import format_money
+
+        self.formatters_columns["commission_amount"] = format_money
+        self.formatters_columns["net_received"] = format_money
+        self.formatters_columns["outstanding_amount"] = format_money
+
+    def totals(self, selected_ids=None):
+        rows = super().totals(selected_ids)
+        ids = self._filtered_query(selected_ids).order_by(None).with_entities(m.SalesOrder.id).subquery()
+        commission = (
+            db.session.query(func.coalesce(func.sum(m.Commission.amount), 0))
+            .filter(m.Commission.order_id.in_(db.session.query(ids.c.id)), m.Commission.status == workflow.APPROVED)
+            .scalar()
+        )
+        return rows + [("commission_amount", _("Commission"), Decimal(str(commission)).quantize(Decimal("0.01")))]
+
+
+class FilterOpenOrder(BaseFilter):
+    """Receipts and refunds are entered against orders that are not cancelled."""
+
+    name = ""
+
+    def apply(self, query, value):
+        return query.filter(self.model.status != workflow.CANCELLED)
+
+
+class MoneyDocView(BaseModelView):
+    """Receipts and refunds: posted when saved, corrected by a new document, never edited."""
+
+    exclude_route_methods = {"edit"}
+    add_form_query_rel_fields = {"order": [["id", FilterOpenOrder, None]]}
+    label_columns = LABELS
+    base_order = ("id", "desc")
+    list_totals = ["amount"]
+
+    def _hidden_for_user(self):
+        return ["owner"]  # the money belongs to the order's salesperson
+
+    def post_add_redirect(self):
+        return redirect(url_for(f"{self.endpoint}.list"))
+
+
+class ReceiptView(MoneyDocView):
+    datamodel = SQLAInterface(m.Receipt)
+    class_permission_name = "Receipt"
+    title = _("Receipts")
+    list_columns = ["number", "doc_date", "order", "order.end_customer.name", "amount", "method_label", "owner", "note"]
+    add_columns = ["order", "doc_date", "amount", "method", "note"]
+    show_columns = ["number", "doc_date", "order", "amount", "method_label", "owner", "note", "created_at"]
+    search_columns = ["number", "order", "doc_date", "method", "owner", "amount"]
+    order_columns = ["number", "doc_date", "amount"]
+    choice_fields = {"method": m.PAYMENT_METHODS}
+    export_columns = [
+        "number",
+        "doc_date",
+        "order.number",
+        "order.end_customer.name",
+        "amount",
+        "method_label",
+        "owner.username",
+        "note",
+    ]
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        self._refuse_cleanly(lambda i: services.post_receipt(db.session, i), item)
+
+    def pre_delete(self, item):
+        services.delete_receipt(db.session, item, g.user)
+
+
+class RefundView(MoneyDocView):
+    datamodel = SQLAInterface(m.Refund)
+    class_permission_name = "Refund"
+    title = _("Refunds")
+    exclude_route_methods = {"edit", "delete"}
+    list_columns = ["number", "doc_date", "order", "order.end_customer.name", "amount", "reason", "owner"]
+    add_columns = ["order", "doc_date", "amount", "reason"]
+    show_columns = ["number", "doc_date", "order", "amount", "reason", "owner", "created_at"]
+    search_columns = ["number", "order", "doc_date", "owner", "amount"]
+    order_columns = ["number", "doc_date", "amount"]
+    export_columns = [
+        "number",
+        "doc_date",
+        "order.number",
+        "order.end_customer.name",
+        "amount",
+        "reason",
+        "owner.username",
+    ]
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        self._refuse_cleanly(lambda i: services.post_refund(db.session, i, g.user), item)
+
+
+class CustomerPriceView(BaseModelView):
+    datamodel = SQLAInterface(m.CustomerPrice)
+    class_permission_name = "CustomerPrice"
+    title = _("Customer Prices")
+    list_columns = ["end_customer", "product", "price", "owner", "note"]
+    add_columns = edit_columns = ["end_customer", "product", "price", "note"]
+    show_columns = ["end_customer", "product", "price", "owner", "note", "updated_at"]
+    search_columns = ["end_customer", "product", "owner"]
+    order_columns = ["price"]
+    label_columns = {
+        **LABELS,
+        "product": _("Product"),
+        "price": _("Price"),
+        "updated_at": _("Updated At"),
+    }
+    validator = staticmethod(services.validate_customer_price)
+
+    def _hidden_for_user(self):
+        return ["owner"]  # follows the customer
+
+
+class PriceBreakView(BaseModelView):
+    datamodel = SQLAInterface(m.PriceBreak)
+    class_permission_name = "PriceBreak"
+    title = _("Volume Prices")
+    list_columns = ["product", "min_qty", "unit_price"]
+    add_columns = edit_columns = show_columns = ["product", "min_qty", "unit_price"]
+    search_columns = ["product"]
+    order_columns = ["min_qty"]
+    base_order = ("min_qty", "asc")
+    label_columns = {"product": _("Product"), "min_qty": _("From Quantity"), "unit_price": _("Unit Price")}
+    validator = staticmethod(services.validate_price_break)
+
+
+class SalesOrderLineView(BaseModelView):
+    """销售明细: the lines of orders, read-only (shown on the product page)."""
+
+    datamodel = SQLAInterface(m.SalesOrderLine)
+    class_permission_name = "SalesOrder"
+    title = _("Sales Details")
+    base_permissions = ["can_read"]
+    list_columns = [
+        "order",
+        "order.doc_date",
+        "order.end_customer.name",
+        "product",
+        "qty",
+        "unit_price",
+        "discount",
+        "amount",
+        "shipped_qty",
+    ]
+    show_columns = list_columns
+    search_columns = ["order", "product"]
+    label_columns = {
+        "order": _("Sales Order"),
+        "order.doc_date": _("Date"),
+        "order.end_customer.name": _("End Customer"),
+        "product": _("Product"),
+        "qty": _("Quantity"),
+        "unit_price": _("Unit Price"),
+        "discount": _("Discount %"),
+        "amount": _("Amount"),
+        "shipped_qty": _("Shipped"),
+    }
+    list_totals = ["amount"]
+
+    def _declare(self):
+        super()._declare()
+        # lines are scoped through their order
+        self.base_filters = list(self.base_filters) + [["id", FilterLineInScope, None]]
+
+
+class FilterLineInScope(BaseFilter):
+    name = ""
+
+    def apply(self, query, value):
+        from app.core.scope import current_user_id, sees_all
+
+        if sees_all():
+            return query
+        return query.filter(self.model.order.has(m.SalesOrder.owner_id == current_user_id()))
+
+
+class CommissionRateView(BaseModelView):
+    datamodel = SQLAInterface(m.CommissionRate)
+    class_permission_name = "CommissionRate"
+    title = _("Commission Rates")
+    list_columns = ["level", "rate", "note"]
+    add_columns = edit_columns = show_columns = ["level", "rate", "note"]
+    label_columns = {"level": _("Channel Level"), "rate": _("Rate %"), "note": _("Note")}
+    validator = staticmethod(services.validate_commission_rate)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.formatters_columns["rate"] = lambda v: f"{v}%"
+
+
+class CommissionView(WorkflowViewMixin, BaseModelView):
+    datamodel = SQLAInterface(m.Commission)
+    class_permission_name = "Commission"
+    title = _("Commissions")
+    exclude_route_methods = {"add", "edit", "delete"}
+    list_columns = [
+        "number",
+        "doc_date",
+        "channel",
+        "order",
+        "kind_label",
+        "base_amount",
+        "rate",
+        "amount",
+        "status_label",
+        "paid_at",
+        "owner",
+    ]
+    show_columns = list_columns + ["paid_by", "payout_note", "note"]
+    search_columns = ["number", "channel", "order", "doc_date", "status", "kind", "owner", "paid_at"]
+    order_columns = ["number", "doc_date", "amount"]
+    base_order = ("id", "desc")
+    label_columns = {
+        **LABELS,
+        "kind": _("Kind"),
+        "kind_label": _("Kind"),
+        "base_amount": _("Received Base"),
+        "rate": _("Rate %"),
+        "amount": _("Commission"),
+        "paid_at": _("Paid At"),
+        "paid_by": _("Paid By"),
+        "payout_note": _("Payout Note"),
+    }
+    list_totals = ["base_amount", "amount"]
+    export_columns = [
+        "number",
+        "doc_date",
+        "channel.name",
+        "order.number",
+        "kind_label",
+        "base_amount",
+        "rate",
+        "amount",
+        "status_label",
+        "paid_at",
+        "owner.username",
+    ]
+    workflow_services = {
+        "reject": services.reject_commission,
+        "approve": services.approve_commission,
+    }
+
+    def workflow_buttons(self, item):
+        # a rejected claim frees its base for a new claim; it does not go back to draft
+        return [b for b in super().workflow_buttons(item) if b["name"] not in ("reopen", "submit")]
+
+    def document_buttons(self, item):
+        buttons = self.workflow_buttons(item)
+        if item.status == workflow.APPROVED and not item.paid_at and self.may("pay"):
+            buttons.append(
+                self.button(
+                    "pay", _("Record payout"), "fa-money", post=False, url=url_for(".pay", pk=item.id), style="primary"
+                )
+            )
+        return buttons
+
+    @fab_action("reopen", _("Back to draft"), None, "fa-undo", multiple=False)
+    def reopen(self, items):
+        flash(gettext("A rejected commission stays rejected; apply again on the order."), "warning")
+        return redirect(url_for(".list"))
+
+    @expose("/pay/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def pay(self, pk):
+        return self.comment_action(
+            pk,
+            lambda item, comment: services.pay_commission(db.session, item, g.user, comment),
+            title=gettext("Record payout"),
+            done=gettext("Payout recorded."),
+            required=False,
+            comment_label=gettext("Payout Note"),
+        )
+
+
+class ExpenseView(WorkflowViewMixin, BaseModelView):
+    datamodel = SQLAInterface(m.Expense)
+    class_permission_name = "Expense"
+    title = _("Expense Claims")
+    list_columns = ["number", "doc_date", "expense_type", "amount", "channel", "status_label", "owner", "note"]
+    add_columns = edit_columns = ["doc_date", "expense_type", "amount", "channel", "owner", "note"]
+    show_columns = ["number", "doc_date", "expense_type", "amount", "channel", "status_label", "owner", "note"]
+    search_columns = ["number", "doc_date", "owner", "expense_type", "status", "channel", "amount"]
+    order_columns = ["number", "doc_date", "amount"]
+    base_order = ("id", "desc")
+    label_columns = {**LABELS, "expense_type": _("Expense Type"), "expense_type.name": _("Expense Type")}
+    list_totals = ["amount"]
+    export_columns = [
+        "number",
+        "doc_date",
+        "expense_type.name",
+        "amount",
+        "channel.name",
+        "status_label",
+        "owner.username",
+        "note",
+    ]
+    validator = staticmethod(services.validate_expense)
+    workflow_services = {"submit": services.submit_expense}
+
+    def pre_update(self, item):
+        self._refuse_cleanly(lambda i: services.ensure_expense_editable(i, g.user), item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        services.ensure_expense_editable(item, g.user)
+        super().pre_delete(item)
+
+    def document_buttons(self, item):
+        buttons = []
+        if item.status in (workflow.DRAFT, workflow.REJECTED) and self.may("write"):
+            buttons.append(self.button("edit", _("Edit"), "fa-edit", post=False, url=url_for(".edit", pk=item.id)))
+        return buttons + self.workflow_buttons(item)
+
+    @expose("/costs/")
+    @has_access
+    def costs(self):
+        """累计费用: commissions + expenses per salesperson and per channel."""
+        return self.render_template(
+            "sales/costs.html",
+            title=gettext("Accumulated Costs"),
+            by_owner=services.accumulated_costs(db.session, "owner"),
+            by_channel=services.accumulated_costs(db.session, "channel"),
+        )

@@ -1,0 +1,78 @@
+/* Lines of a document form: add/remove rows, preview amounts, suggest prices (the server recomputes everything). */
+(function () {
+  "use strict";
+  var table = document.getElementById("doc-lines");
+  if (!table) { return; }
+  var body = table.tBodies[0];
+  var priceUrl = table.getAttribute("data-price-url");
+
+  function num(v) {
+    var n = parseFloat(String(v || "").replace(/,/g, ""));
+    return isNaN(n) ? 0 : n;
+  }
+  function money(n) {
+    return "¥" + n.toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+  function field(row, kind) { return row.querySelector(".line-" + kind); }
+
+  function renumber() {
+    Array.prototype.forEach.call(body.rows, function (row, i) {
+      row.querySelector(".line-no").textContent = i + 1;
+      Array.prototype.forEach.call(row.querySelectorAll("[name^='lines-']"), function (el) {
+        el.name = el.name.replace(/^lines-\d+-/, "lines-" + i + "-");
+      });
+    });
+  }
+  function recalc() {
+    var total = 0;
+    Array.prototype.forEach.call(body.rows, function (row) {
+      var qty = num(field(row, "qty") && field(row, "qty").value);
+      var price = num(field(row, "money") && field(row, "money").value);
+      var disc = num(field(row, "percent") && field(row, "percent").value);
+      var amount = Math.round(qty * price * (100 - disc)) / 100;
+      total += amount;
+      row.querySelector(".line-amount").textContent = qty && price ? money(amount) : "";
+    });
+    document.getElementById("doc-total").textContent = money(total);
+  }
+  function suggest(row) {
+    var product = field(row, "product"), qty = field(row, "qty"), price = field(row, "money");
+    if (!priceUrl || !product || !product.value || !price || price.dataset.touched) { return; }
+    var customer = document.getElementById("end_customer");
+    var url = priceUrl + "?product=" + encodeURIComponent(product.value) +
+      "&qty=" + encodeURIComponent(qty ? qty.value : "") +
+      "&end_customer=" + encodeURIComponent(customer ? customer.value : "");
+    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data && data.price) { price.value = data.price; recalc(); } });
+  }
+
+  body.addEventListener("input", function (e) {
+    if (e.target.classList.contains("line-money")) { e.target.dataset.touched = "1"; }
+    recalc();
+  });
+  body.addEventListener("change", function (e) {
+    var row = e.target.closest("tr");
+    if (e.target.classList.contains("line-product") || e.target.classList.contains("line-qty")) { suggest(row); }
+    recalc();
+  });
+  body.addEventListener("click", function (e) {
+    var btn = e.target.closest(".line-remove");
+    if (!btn) { return; }
+    if (body.rows.length > 1) { btn.closest("tr").remove(); } else {
+      Array.prototype.forEach.call(btn.closest("tr").querySelectorAll("input, select"), function (el) { el.value = ""; });
+    }
+    renumber(); recalc();
+  });
+  document.getElementById("line-add").addEventListener("click", function () {
+    var row = body.rows[body.rows.length - 1].cloneNode(true);
+    Array.prototype.forEach.call(row.querySelectorAll("input, select"), function (el) {
+      el.value = ""; delete el.dataset.touched;
+    });
+    body.appendChild(row);
+    renumber(); recalc();
+  });
+  Array.prototype.forEach.call(body.querySelectorAll(".line-money"), function (el) {
+    if (el.value) { el.dataset.touched = "1"; }  // a price already entered is never overwritten
+  });
+  recalc();
+}());
