@@ -201,7 +201,7 @@ def note(session, doc, user, action: str, comment: str | None = None) -> None:
             from_status=doc.status,
             to_status=doc.status,
             user_id=user.id if user is not None else None,
-            comment=comment or None,
+            comment=str(comment) if comment else None,  # lazy strings are stored in the actor's language
         )
     )
 

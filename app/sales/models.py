@@ -317,7 +317,7 @@ class Commission(NumberedMixin, WorkflowMixin, OwnedMixin, TimestampMixin, Model
 
     @property
     def paid_label(self):
-        return _("Paid") if self.paid_at else ""
+        return _("Paid out") if self.paid_at else ""
 
     def __repr__(self) -> str:
         return self.number or ""

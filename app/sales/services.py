@@ -363,7 +363,12 @@ def override_credit(session, order: SalesOrder, user, reason: str | None) -> Non
         order,
         user,
         "credit_override",
-        f"{reason.strip()} ({_('limit')} {format_money(limit)}, {_('exposure')} {format_money(exposure)})",
+        _(
+            "%(reason)s (limit %(limit)s, exposure %(exposure)s)",
+            reason=reason.strip(),
+            limit=format_money(limit),
+            exposure=format_money(exposure),
+        ),
     )
 
 
@@ -391,7 +396,8 @@ def approve_order(session, order: SalesOrder, user, comment: str | None = None) 
             f"{line.product.model_no} {format_money(line.net_price)} < {format_money(line.floor_price)}"
             for line in accepted
         )
-        comment = f"{comment + ' | ' if comment else ''}{_('Red-line prices accepted')}: {prices}"
+        accepted_text = str(_("Red-line prices accepted: %(prices)s", prices=prices))
+        comment = f"{comment} | {accepted_text}" if comment else accepted_text
     workflow.approve(session, order, user, comment)
     for line in accepted:
         if line.price_accepted_by_id is None:

@@ -31,9 +31,9 @@ LABELS = {
     "payment_days": _("Payment Terms (days)"),
     "due_date": _("Due Date"),
     "total_amount": _("Contract Amount"),
-    "received_amount": _("Received"),
+    "received_amount": _("Received Amount"),
     "refunded_amount": _("Refunded"),
-    "net_received": _("Received"),
+    "net_received": _("Received Amount"),
     "outstanding_amount": _("Outstanding"),
     "payment_status": _("Payment Status"),
     "payment_status_label": _("Payment Status"),
@@ -249,7 +249,7 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
     ]
     list_totals = [
         "total_amount",
-        ("net_received", _("Received"), lambda o: o.received_amount - o.refunded_amount),
+        ("net_received", _("Received Amount"), lambda o: o.received_amount - o.refunded_amount),
         ("outstanding_amount", _("Outstanding"), lambda o: o.total_amount - o.received_amount + o.refunded_amount),
     ]
     price_endpoint = "price"
@@ -287,7 +287,12 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
             excel.MONEY,
             lambda ln: ln.order.total_amount if ln.line_no == 1 else None,
         ),
-        ("net_received", _("Received"), excel.MONEY, lambda ln: ln.order.net_received if ln.line_no == 1 else None),
+        (
+            "net_received",
+            _("Received Amount"),
+            excel.MONEY,
+            lambda ln: ln.order.net_received if ln.line_no == 1 else None,
+        ),
     ]
 
     def save_document(self, item, rows, is_new):
