@@ -189,11 +189,11 @@ class LinesApiMixin:
         return super().put_headless(pk)
 
     def pre_add(self, item):
-        super().pre_add(item)
         if g.api_lines is None:
             raise BusinessError(gettext("“lines” is required: at least one line."), 400)
         self.save_document(item, g.api_lines, True)
+        super().pre_add(item)
 
     def pre_update(self, item):
-        super().pre_update(item)
         self.save_document(item, g.api_lines, False)
+        super().pre_update(item)

@@ -55,6 +55,12 @@ class DocumentViewMixin:
         ("note", _("Note"), ""),
     ]
 
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        # the page offers the buttons that apply to the document's state (document_buttons), not every action
+        widgets = super()._get_show_widget(pk, item, widgets, actions, show_fieldsets)
+        widgets["show"].template_args["actions"] = {}
+        return widgets
+
     def document(self, pk):
         item = self._scoped_get(pk)
         if item is None:
@@ -108,6 +114,8 @@ class LinesFormMixin:
     """
 
     add_widget = edit_widget = LinesFormWidget
+    add_template = "core/lines_add.html"
+    edit_template = "core/lines_edit.html"
     line_columns = DEFAULT_LINE_COLUMNS
     price_endpoint: str | None = None
 
@@ -165,8 +173,10 @@ class LinesFormMixin:
             rows = self.rows_from_request()
             g.line_rows = rows
             form.populate_obj(item)
-            self._check(item)
+            # the service may default the owner from the document (e.g. the customer's salesperson) before
+            # the scope rule forces a salesperson's own documents to stay theirs
             self.save_document(item, rows, is_new)
+            self._check(item)
             db.session.add(item)
             db.session.commit()
         except BusinessError as e:
@@ -194,7 +204,13 @@ class LinesFormMixin:
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             abort(404)
-        self.ensure_editable(item)
+        try:
+            self.ensure_editable(item)
+        except BusinessError as e:
+            # back to the document, saying why it cannot be changed
+            flash(str(e), "danger")
+            g.saved_pk = item.id
+            return None
         if request.method == "POST":
             form = self.edit_form.refresh(request.form)
             form._id = pk
@@ -212,7 +228,7 @@ class LinesFormMixin:
         return self._get_edit_widget(form=form)
 
     def ensure_editable(self, item) -> None:
-        """Refuse to open the edit form of a document its state or the user's role locks (flash + 403 page)."""
+        """Raise BusinessError when the document's state or the user's role locks it; the edit page is refused."""
 
     def post_add_redirect(self):
         pk = getattr(g, "saved_pk", None)

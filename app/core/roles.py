@@ -77,6 +77,7 @@ METHOD_PERMISSIONS = {
     "costs": READ,
     "submit": WRITE,
     "api_submit": WRITE,
+    "api_reopen": WRITE,
     "reopen": WRITE,
     "cancel": WRITE,
     "api_cancel": WRITE,

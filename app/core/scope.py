@@ -69,6 +69,22 @@ class FilterEnabled(BaseFilter):
         return query.filter(self.model.enabled.is_(True))
 
 
+# Roles whose holders can own customers and sales documents (the owner dropdown offers only them).
+OWNER_ROLES = ("Salesperson", "SalesManager")
+
+
+class FilterOwnerCandidates(BaseFilter):
+    """Owner dropdowns offer active salespeople and sales managers, not every account."""
+
+    name = ""
+
+    def apply(self, query, value):
+        from flask_appbuilder.security.sqla.models import Role
+
+        user = self.model
+        return query.filter(user.active.is_(True), user.roles.any(Role.name.in_(OWNER_ROLES)))
+
+
 def related_models(model) -> dict[str, type]:
     return {rel.key: rel.mapper.class_ for rel in sa_inspect(model).relationships if rel.direction.name == "MANYTOONE"}
 
@@ -96,6 +112,8 @@ def declare_scope(view) -> None:
                 filters.append(["id", FilterInScope, None])
             if kind != "search" and hasattr(target, "enabled"):
                 filters.append(["id", FilterEnabled, None])
+            if kind != "search" and key == "owner" and is_owned(model):
+                filters.append(["id", FilterOwnerCandidates, None])
             if filters:
                 rel_fields[key] = filters
         setattr(view, attr, rel_fields)

@@ -14,6 +14,7 @@ DOC_ACCESS = {
     "Executive": READ,
 }
 ORDER_ACCESS = {**DOC_ACCESS, "WarehouseKeeper": READ}
+LINE_ACCESS = {role: READ for role in ORDER_ACCESS}
 MONEY_READ = {"Admin": READ, "SalesManager": READ, "Salesperson": READ, "Finance": READ, "Executive": READ}
 RECEIPT_ACCESS = {**MONEY_READ, "Admin": WRITE, "SalesManager": WRITE, "Salesperson": WRITE, "Finance": WRITE}
 REFUND_ACCESS = {**MONEY_READ, "Admin": WRITE, "SalesManager": WRITE, "Finance": WRITE}
@@ -116,7 +117,7 @@ def register(appbuilder) -> None:
         views.SalesOrderLineView,
         name="Sales Details",
         label=_("Sales Details"),
-        access=ORDER_ACCESS,
+        access=LINE_ACCESS,
         api=api.SalesOrderLineApi,
         menu=False,
         **sales,

@@ -45,6 +45,7 @@ class QuotationApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
     list_columns = HEADER_COLUMNS + ["valid_until", "status", "order.id"]
     show_columns = list_columns + [f"lines.{c}" for c in ("id", "line_no", "qty", "unit_price", "discount", "amount")]
     add_columns = edit_columns = views.QuotationView.add_columns
+    add_query_rel_fields = edit_query_rel_fields = views.CUSTOMER_PICKERS
     search_columns = ["number", "project_name", "end_customer", "doc_date", "status", "owner"]
     order_columns = ["id", "number", "doc_date", "total_amount"]
 
@@ -101,6 +102,7 @@ class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
         f"lines.{c}" for c in ("id", "line_no", "qty", "unit_price", "discount", "amount", "shipped_qty")
     ]
     add_columns = edit_columns = views.SalesOrderView.add_columns
+    add_query_rel_fields = edit_query_rel_fields = views.CUSTOMER_PICKERS
     search_columns = views.SalesOrderView.search_columns
     order_columns = ["id", "number", "doc_date", "due_date", "total_amount"]
     workflow_services = views.SalesOrderView.workflow_services
@@ -139,7 +141,7 @@ class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
     @expose("/<int:pk>/reopen", methods=["POST"])
     @protect()
     @safe
-    @permission_name("api_submit")
+    @permission_name("api_reopen")
     def api_reopen(self, pk):
         """A rejected order back to draft."""
         return self._transition("reopen", pk)
@@ -192,7 +194,7 @@ class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
 class SalesOrderLineApi(BaseApi):
     datamodel = SQLAInterface(m.SalesOrderLine)
     resource_name = "sales_order_line"
-    class_permission_name = "SalesOrder"
+    class_permission_name = "SalesOrderLine"
     base_permissions = ["can_read"]
     list_columns = show_columns = [
         "order.id",
@@ -274,6 +276,7 @@ class CommissionApi(WorkflowApiMixin, BaseApi):
     resource_name = "commission"
     class_permission_name = "Commission"
     include_route_methods = {"get", "get_list", "info", "api_approve", "api_reject", "api_pay"}
+    base_permissions = ["can_read", "can_approve", "can_pay"]
     list_columns = show_columns = [
         "id",
         "number",

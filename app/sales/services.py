@@ -186,6 +186,8 @@ def _validate_header(doc) -> None:
         ensure_visible(doc.channel)
     if doc.end_customer_id is None:
         doc.end_customer_id = doc.end_customer.id
+    if doc.owner_id is None and doc.owner is None:
+        doc.owner_id = doc.end_customer.owner_id  # the customer's salesperson unless someone is chosen
 
 
 # ------------------------------------------------------------------ quotations

@@ -2,24 +2,27 @@
 
 from decimal import Decimal
 
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _
 from sqlalchemy import func
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, Optional
 
 from app.core import excel, workflow
 from app.core.documents import DocumentViewMixin, LinesFormMixin, WorkflowViewMixin
 from app.core.errors import BusinessError
+from app.core.formatting import format_money
 from app.core.scope import get_in_scope
 from app.core.views import BaseModelView
 from app.extensions import db
 from app.sales import models as m, services
 
 LABELS = {
-    "number": _("Number"),
+    "number": _("Document No."),
     "doc_date": _("Date"),
     "end_customer": _("End Customer"),
     "end_customer.name": _("End Customer"),
@@ -78,6 +81,18 @@ def _price_json():
     return jsonify(price=str(price), floor_price=str(product.floor_price))
 
 
+class FilterNotInPool(BaseFilter):
+    """Documents are written for customers someone owns, never for pool customers."""
+
+    name = ""
+
+    def apply(self, query, value):
+        return query.filter(self.model.in_pool.is_(False))
+
+
+CUSTOMER_PICKERS = {"end_customer": [["id", FilterNotInPool, None]], "channel": [["id", FilterNotInPool, None]]}
+
+
 class QuotationView(LinesFormMixin, DocumentViewMixin, BaseModelView):
     datamodel = SQLAInterface(m.Quotation)
     class_permission_name = "Quotation"
@@ -112,14 +127,14 @@ class QuotationView(LinesFormMixin, DocumentViewMixin, BaseModelView):
     ]
     list_totals = ["total_amount"]
     price_endpoint = "price"
+    add_form_query_rel_fields = edit_form_query_rel_fields = CUSTOMER_PICKERS
 
     def save_document(self, item, rows, is_new):
         services.save_quotation(db.session, item, rows)
 
     def ensure_editable(self, item):
         if item.status != m.OPEN:
-            flash(gettext("Only an open quotation can be changed."), "danger")
-            abort(409)
+            raise BusinessError(_("Only an open quotation can be changed."), 409)
 
     def pre_delete(self, item):
         if item.status == m.CONVERTED:
@@ -189,6 +204,13 @@ class OrderColumnsMixin:
     order_columns = ["number", "doc_date", "due_date", "total_amount", "received_amount"]
     base_order = ("id", "desc")
     choice_fields = {}
+    add_form_query_rel_fields = edit_form_query_rel_fields = CUSTOMER_PICKERS
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # computed amounts are shown like the money columns
+        for key in ("net_received", "outstanding_amount", "commission_amount"):
+            self.formatters_columns[key] = format_money
 
 
 class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseModelView):
@@ -253,6 +275,14 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
         ("outstanding_amount", _("Outstanding"), lambda o: o.total_amount - o.received_amount + o.refunded_amount),
     ]
     price_endpoint = "price"
+    add_form_extra_fields = edit_form_extra_fields = {
+        "payment_days": IntegerField(
+            _("Payment Terms (days)"),
+            default=0,
+            validators=[Optional(), NumberRange(0, 3650)],
+            description=_("Days after the order date; receivables age from the due date."),
+        )
+    }
     workflow_services = {
         "submit": services.submit_order,
         "approve": services.approve_order,
@@ -299,11 +329,7 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
         services.save_order(db.session, item, rows, g.user)
 
     def ensure_editable(self, item):
-        try:
-            services.ensure_editable(item, g.user)
-        except BusinessError as e:
-            flash(str(e), "danger")
-            abort(e.status_code)
+        services.ensure_editable(item, g.user)
 
     def pre_delete(self, item):
         services.ensure_deletable(item, g.user)
@@ -329,7 +355,7 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
             .options(joinedload(m.SalesOrderLine.order))
             .order_by(m.SalesOrder.doc_date.desc(), m.SalesOrder.id.desc(), m.SalesOrderLine.line_no)
         )
-        return db.session.execute(query.statement.execution_options(yield_per=2000)).unique().scalars()
+        return db.session.execute(query.statement.execution_options(yield_per=2000)).scalars()
 
     def _totals_row(self, selected_ids=None):
         totals = {key: value for key, _label, value in self.totals(selected_ids)}
@@ -508,7 +534,7 @@ class ReceivableView(OrderColumnsMixin, BaseModelView):
 class ReceivedView(OrderColumnsMixin, BaseModelView):
     """已收目录: orders that received money, with the commission on them."""
 
-    class_permission_name = "Receivable"
+    class_permission_name = "Received"
     title = _("Received")
     base_permissions = ["can_read"]
     base_filters = [["id", FilterReceived, None]]
@@ -538,14 +564,6 @@ class ReceivedView(OrderColumnsMixin, BaseModelView):
         "payment_status_label",
         "owner.username",
     ]
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        from app.core.formatting import format_money
-
-        self.formatters_columns["commission_amount"] = format_money
-        self.formatters_columns["net_received"] = format_money
-        self.formatters_columns["outstanding_amount"] = format_money
 
     def totals(self, selected_ids=None):
         rows = super().totals(selected_ids)
@@ -675,7 +693,7 @@ class SalesOrderLineView(BaseModelView):
     """销售明细: the lines of orders, read-only (shown on the product page)."""
 
     datamodel = SQLAInterface(m.SalesOrderLine)
-    class_permission_name = "SalesOrder"
+    class_permission_name = "SalesOrderLine"
     title = _("Sales Details")
     base_permissions = ["can_read"]
     list_columns = [
@@ -740,6 +758,7 @@ class CommissionView(WorkflowViewMixin, BaseModelView):
     class_permission_name = "Commission"
     title = _("Commissions")
     exclude_route_methods = {"add", "edit", "delete"}
+    base_permissions = ["can_read", "can_approve", "can_pay"]
     list_columns = [
         "number",
         "doc_date",
@@ -801,10 +820,9 @@ class CommissionView(WorkflowViewMixin, BaseModelView):
             )
         return buttons
 
-    @fab_action("reopen", _("Back to draft"), None, "fa-undo", multiple=False)
-    def reopen(self, items):
-        flash(gettext("A rejected commission stays rejected; apply again on the order."), "warning")
-        return redirect(url_for(".list"))
+    # claims are submitted when applied for on the order, and a rejection is final (its base is freed)
+    submit = None
+    reopen = None
 
     @expose("/pay/<int:pk>", methods=["GET", "POST"])
     @has_access
