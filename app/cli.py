@@ -14,14 +14,19 @@ def seed_all(verbose: bool = True) -> dict:
     """Roles and permissions, dictionaries, regions. Idempotent: safe on every start."""
     from app.base_data.services import seed_dictionaries, seed_regions
     from app.core.roles import sync_roles
+    from app.sales.services import seed_approval_rules
 
     counts = sync_roles(current_app.appbuilder)
     added = seed_dictionaries(db.session)
     regions = seed_regions(db.session)
+    rules = seed_approval_rules(db.session)
     db.session.commit()
     if verbose:
-        click.echo(f"roles synced: {counts}; dictionary entries added: {added}; regions added: {regions}")
-    return {"roles": counts, "dictionaries": added, "regions": regions}
+        click.echo(
+            f"roles synced: {counts}; dictionary entries added: {added}; regions added: {regions}; "
+            f"approval rules added: {rules}"
+        )
+    return {"roles": counts, "dictionaries": added, "regions": regions, "approval_rules": rules}
 
 
 def ensure_admin(password: str | None = None, username: str = "admin") -> str | None:

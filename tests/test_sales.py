@@ -560,3 +560,39 @@ def test_services_refuse_without_a_request(db, world):
     with pytest.raises(BusinessError):
         services.save_order(db.session, order, [], None)
     db.session.rollback()
+
+
+def test_large_orders_need_a_manager_then_an_administrator(app, client, db, api_token, world):
+    """The seeded default rule (DOMAIN.md): from ¥100,000 two levels, each decision recorded."""
+    sales1, manager, admin = api_token("sales1"), api_token("manager"), api_token("admin")
+    big = [{"product_id": world["p1"], "qty": "1000", "unit_price": "100.00"}]  # exactly ¥100,000.00
+    order_id = create_order(client, sales1, world, lines=big)
+    assert act(client, sales1, "sales_order", order_id, "submit").status_code == 200
+    assert act(client, admin, "sales_order", order_id, "approve").status_code == 200  # Admin may act at level 1
+    order = fresh_order(db, order_id)
+    assert (order.status, order.approval_level) == ("submitted", 2)
+    assert act(client, manager, "sales_order", order_id, "approve").status_code == 403  # level 2 is Admin's
+    assert act(client, admin, "sales_order", order_id, "approve").status_code == 200
+    assert fresh_order(db, order_id).status == "approved"
+    levels = [
+        (r.action, r.level)
+        for r in db.session.query(ApprovalRecord).filter_by(doc_type="sales_order", doc_id=order_id).order_by("id")
+    ]
+    assert levels == [("submit", 0), ("approve", 1), ("approve", 2)]
+    small = create_order(
+        client, sales1, world, lines=[{"product_id": world["p1"], "qty": "1", "unit_price": "99999.99"}]
+    )
+    assert act(client, sales1, "sales_order", small, "submit").status_code == 200
+    assert act(client, manager, "sales_order", small, "approve").status_code == 200
+    assert fresh_order(db, small).status == "approved"
+
+
+def test_pool_customers_get_no_orders(client, db, api_token, world, uid):
+    pooled = EndCustomer(name=uid("池业主"), in_pool=True)
+    db.session.add(pooled)
+    db.session.commit()
+    resp = client.post(
+        "/api/v1/sales_order/", json=order_body(world, end_customer=pooled.id), headers=api_token("manager")
+    )
+    assert resp.status_code in (404, 409, 422)
+    assert db.session.query(SalesOrder).filter_by(end_customer_id=pooled.id).count() == 0

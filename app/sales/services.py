@@ -733,6 +733,26 @@ def submit_expense(session, item: Expense, user, comment: str | None = None) -> 
     workflow.submit(session, item, user, comment)
 
 
+# ------------------------------------------------------------------ defaults
+
+
+# DOMAIN.md: sales orders from ¥100,000 need a sales manager, then an administrator (approval levels are data:
+# the administrator changes them on the 审批级别 page; this is only the first default).
+DEFAULT_ORDER_RULES = [("100000.00", 1, "SalesManager"), ("100000.00", 2, "Admin")]
+
+
+def seed_approval_rules(session) -> int:
+    from app.core.workflow import ApprovalRule
+
+    if session.query(ApprovalRule).filter(ApprovalRule.doc_type == SalesOrder.__doc_type__).first():
+        return 0
+    for amount, level, role in DEFAULT_ORDER_RULES:
+        session.add(
+            ApprovalRule(doc_type=SalesOrder.__doc_type__, min_amount=Decimal(amount), level=level, role_name=role)
+        )
+    return len(DEFAULT_ORDER_RULES)
+
+
 # ------------------------------------------------------------------ roll-ups
 
 
