@@ -32,13 +32,16 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():
         appbuilder.init_app(app, db.session)
-        from app import base_data, core, crm, sales
+        from app import base_data, core, crm, inventory, purchase, sales
 
         core.register(app, appbuilder)
         base_data.register(appbuilder)
         crm.register(appbuilder)
         sales.init_app(app)
         sales.register(appbuilder)
+        purchase.register(appbuilder)
+        inventory.init_app(app)
+        inventory.register(appbuilder)
         if register_extra is not None:
             register_extra(appbuilder)
         from app.core.menu import order_menu

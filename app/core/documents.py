@@ -11,6 +11,7 @@ import re
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.urltools import get_filter_args
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext, lazy_gettext as _
 
@@ -73,6 +74,10 @@ class DocumentViewMixin:
     def approval_history(self, item):
         return None
 
+    def document_sections(self, item) -> list[dict]:
+        """Extra tables on the show page: {"id", "title", "headers": [...], "rows": [[...], ...]}."""
+        return []
+
     def line_cell(self, line, key):
         from app.core.formatting import format_money, format_qty
 
@@ -98,6 +103,35 @@ class DocumentViewMixin:
             "style": style,
             "confirm": confirm,
         }
+
+    def _back(self, pk):
+        return url_for(f"{self.endpoint}.show", pk=pk)
+
+    def comment_action(self, pk, run, *, title, done, required, comment_label=None):
+        """A one-field form (reason/comment) that runs a service on one document in scope."""
+        item = self._scoped_get(pk)
+        if item is None:
+            abort(404)
+        if request.method == "POST":
+            try:
+                run(item, request.form.get("comment"))
+                db.session.commit()
+                flash(done, "success")
+                return redirect(self._back(pk))
+            except BusinessError as e:
+                db.session.rollback()
+                flash(str(e), "danger")
+        return self.render_template(
+            "core/action_form.html",
+            title=title,
+            subject=str(item),
+            choices=None,
+            choice_label="",
+            comment_label=comment_label or gettext("Reason"),
+            comment_required=required,
+            submit_label=title,
+            back_url=self._back(pk),
+        )
 
     def action_url(self, name, pk) -> str:
         return url_for(f"{self.endpoint}.action", name=name, pk=pk)
@@ -187,10 +221,16 @@ class LinesFormMixin:
         flash(self.add_row_message if is_new else self.edit_row_message, "success")
         return True
 
+    def initial_rows(self) -> list[dict]:
+        """Lines a new document starts with (e.g. what an order still has to ship); none by default."""
+        return []
+
     def _add(self):
+        # ?_flt_0_<relation>=<id> fixes a relation (the order to ship, the contract to receive): FAB's convention
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
         form = self.add_form.refresh()
         if request.method == "POST":
-            exclude_cols = self._filters.get_relation_cols()
             self._fill_form_exclude_cols(exclude_cols, form)
             if form.validate():
                 self.process_form(form, True)
@@ -198,7 +238,9 @@ class LinesFormMixin:
                     return None
             else:
                 g.line_rows = self.rows_from_request()
-        return self._get_add_widget(form=form)
+        else:
+            g.line_rows = self.initial_rows()
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
 
     def _edit(self, pk):
         item = self.datamodel.get(pk, self._base_filters)
@@ -254,9 +296,6 @@ class WorkflowViewMixin(DocumentViewMixin):
 
     def approval_history(self, item):
         return workflow.history(db.session, item)
-
-    def _back(self, pk):
-        return url_for(f"{self.endpoint}.show", pk=pk)
 
     def workflow_buttons(self, item) -> list[dict]:
         """The workflow buttons that apply to the document's status and the user's permissions."""
@@ -324,30 +363,4 @@ class WorkflowViewMixin(DocumentViewMixin):
             title=gettext("Reject"),
             done=gettext("Rejected."),
             required=True,
-        )
-
-    def comment_action(self, pk, run, *, title, done, required, comment_label=None):
-        """A one-field form (reason/comment) that runs a service on one document in scope."""
-        item = self._scoped_get(pk)
-        if item is None:
-            abort(404)
-        if request.method == "POST":
-            try:
-                run(item, request.form.get("comment"))
-                db.session.commit()
-                flash(done, "success")
-                return redirect(self._back(pk))
-            except BusinessError as e:
-                db.session.rollback()
-                flash(str(e), "danger")
-        return self.render_template(
-            "core/action_form.html",
-            title=title,
-            subject=str(item),
-            choices=None,
-            choice_label="",
-            comment_label=comment_label or gettext("Reason"),
-            comment_required=required,
-            submit_label=title,
-            back_url=self._back(pk),
         )

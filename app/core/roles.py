@@ -89,6 +89,13 @@ METHOD_PERMISSIONS = {
     "api_credit_override": "approve",
     "pay": "pay",
     "api_pay": "pay",
+    "confirm": "confirm",
+    "api_confirm": "confirm",
+    "invoice": WRITE,
+    "api_invoice": WRITE,
+    "audit": "audit",
+    "api_audit": "audit",
+    "alerts": READ,
 }
 
 

@@ -76,6 +76,7 @@ class WorkflowMixin:
     """Columns of an approvable document. The model sets __doc_type__ and defines approval_amount()."""
 
     __doc_type__ = ""
+    __default_approvers__ = DEFAULT_APPROVERS
     status = Column(String(16), nullable=False, default=DRAFT, index=True)
     approval_level = Column(Integer, nullable=False, default=0)
 
@@ -87,15 +88,21 @@ class WorkflowMixin:
         return STATUS_LABELS.get(self.status, self.status)
 
 
-def approver_roles(session, doc_type: str, amount: Decimal) -> list[str]:
-    """Ordered roles that must approve a document of this type and amount (default: one SalesManager level)."""
+def approver_roles(session, doc_type: str, amount: Decimal, default=DEFAULT_APPROVERS) -> list[str]:
+    """Ordered roles that must approve a document of this type and amount (without rules: the type's default,
+    one SalesManager level unless the model says otherwise)."""
     rules = session.query(ApprovalRule).filter(ApprovalRule.doc_type == doc_type).all()
     applicable = [r for r in rules if Decimal(amount) >= r.min_amount]
     if not applicable:
-        return list(DEFAULT_APPROVERS)
+        return list(default)
     threshold = max(r.min_amount for r in applicable)
     chosen = sorted((r for r in applicable if r.min_amount == threshold), key=lambda r: r.level)
     return [r.role_name for r in chosen]
+
+
+def _roles_for(session, doc) -> list[str]:
+    model = type(doc)
+    return approver_roles(session, model.__doc_type__, doc.approval_amount(), model.__default_approvers__)
 
 
 def _user_roles(user) -> set[str]:
@@ -138,7 +145,7 @@ def submit(session, doc, user, comment: str | None = None) -> None:
 def can_approve(session, doc, user) -> bool:
     if doc.status != SUBMITTED:
         return False
-    roles = approver_roles(session, type(doc).__doc_type__, doc.approval_amount())
+    roles = _roles_for(session, doc)
     level = doc.approval_level
     if level < 1 or level > len(roles):
         return False
@@ -153,7 +160,7 @@ def approve(session, doc, user, comment: str | None = None) -> None:
         raise Forbidden(_("You cannot approve your own document."))
     if not can_approve(session, doc, user):
         raise Forbidden(_("You are not an approver at this level."))
-    roles = approver_roles(session, type(doc).__doc_type__, doc.approval_amount())
+    roles = _roles_for(session, doc)
     last = doc.approval_level >= len(roles)
     _transition(
         session,

@@ -219,8 +219,8 @@ class SalesOrderLine(LineMixin, Model):
     order_id = Column(Integer, ForeignKey("sales_order.id", ondelete="CASCADE"), nullable=False, index=True)
     order = relationship("SalesOrder", back_populates="lines")
     floor_price = Money(nullable=True)  # the red-line price when the line was saved
-    shipped_qty = Quantity(nullable=False, default=Decimal("0"))  # kept by stock-out documents
-    returned_qty = Quantity(nullable=False, default=Decimal("0"))  # kept by sales returns
+    shipped_qty = Quantity(nullable=False, default=Decimal("0"))  # Σ posted stock-out − returns (inventory area)
+    returned_qty = Quantity(nullable=False, default=Decimal("0"))  # Σ posted sales returns
     price_accepted_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     price_accepted_by = relationship(User, foreign_keys=[price_accepted_by_id])
 

@@ -120,8 +120,9 @@ def _decimal(raw, label, line_no: int) -> Decimal:
     return value
 
 
-def build_lines(session, doc, rows: list[dict], line_cls) -> list:
-    """Validate submitted lines and return new line objects; missing prices come from suggested_price()."""
+def build_lines(session, doc, rows: list[dict], line_cls, price_for=None) -> list:
+    """Validate submitted lines and return new line objects; a missing price comes from price_for(product, qty),
+    by default suggested_price() for the document's customer."""
     from app.base_data.models import Product
 
     if not isinstance(rows, list) or not rows:
@@ -147,7 +148,11 @@ def build_lines(session, doc, rows: list[dict], line_cls) -> list:
             raise BusinessError(_("Line %(n)s: at most 3 decimals in the quantity.", n=n), 400)
         raw_price = row.get("unit_price")
         if raw_price is None or (isinstance(raw_price, str) and not raw_price.strip()):
-            price = suggested_price(session, doc.end_customer_id, product, qty)
+            price = (
+                price_for(product, qty)
+                if price_for is not None
+                else suggested_price(session, doc.end_customer_id, product, qty)
+            )
         else:
             price = _decimal(raw_price, _("Unit Price"), n)
         if price <= 0:
@@ -432,7 +437,7 @@ def cancel_order(session, order: SalesOrder, user, comment: str | None = None) -
         raise Forbidden(_("Only a sales manager can cancel an approved order."))
     if not workflow.owner_may_edit(order, user) and order.status != workflow.APPROVED:
         raise Forbidden(_("Only the owner or a sales manager can do this."))
-    if any(Decimal(line.shipped_qty or 0) > Decimal(line.returned_qty or 0) for line in order.lines):
+    if any(Decimal(line.shipped_qty or 0) > 0 for line in order.lines):  # shipped is net of returns
         raise BusinessError(_("Goods were shipped on order %(no)s; return them first.", no=order.number), 409)
     if order.net_received > HALF_CENT:
         raise BusinessError(
@@ -593,7 +598,7 @@ def apply_commission(session, order: SalesOrder, user, comment: str | None = Non
     rate = commission_rate(session, order.channel)
     session.refresh(order)
     old_base = Decimal(order.commission_base or 0)
-    base = money(order.net_received - old_base)
+    base = money(commissionable_base(order) - old_base)
     if base <= 0:
         raise BusinessError(
             _("No received money on order %(no)s is left to claim commission on.", no=order.number), 409
@@ -624,9 +629,15 @@ def apply_commission(session, order: SalesOrder, user, comment: str | None = Non
     return item
 
 
+def commissionable_base(order: SalesOrder) -> Decimal:
+    """Commission is earned on money received, and not on goods that came back."""
+    returned = sum((Decimal(line.returned_qty or 0) * line.net_price for line in order.lines), Decimal(0))
+    return max(min(order.net_received, Decimal(order.total_amount) - money(returned)), ZERO)
+
+
 def clawback(session, order: SalesOrder, user, reason) -> Commission | None:
-    """A negative commission for claimed bases above what is still received (after a refund or return)."""
-    excess = money(Decimal(order.commission_base or 0) - order.net_received)
+    """A negative commission for claimed bases above what is still earned (after a refund or a return)."""
+    excess = money(Decimal(order.commission_base or 0) - commissionable_base(order))
     if order.channel_id is None or excess <= 0:
         return None
     last = (

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from flask import flash, g, jsonify, redirect, request, url_for
+from flask import current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.models.filters import BaseFilter
@@ -424,6 +424,9 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
                     url=url_for(".credit_override", pk=item.id),
                 )
             )
+        # areas that build on sales (inventory: ship, return) add their buttons and sections through hooks
+        for extra in current_app.extensions.get("sales_order_buttons", []):
+            buttons += extra(self, item)
         if item.status != workflow.CANCELLED and self.may("write"):
             buttons.append(
                 self.button(
@@ -431,6 +434,9 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
                 )
             )
         return buttons
+
+    def document_sections(self, item):
+        return [section(db.session, item) for section in current_app.extensions.get("sales_order_sections", [])]
 
     @fab_action("apply_commission", _("Apply for Commission"), None, "fa-percent", multiple=False)
     def apply_commission(self, item):

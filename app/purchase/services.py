@@ -1,0 +1,186 @@
+"""Purchasing rules: suppliers, contracts (lines, totals, approval, edit rights), payments with the finance audit,
+received invoices. Pages, the REST API and the CLI all call these functions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _
+from sqlalchemy import update
+
+from app.core import workflow
+from app.core.errors import BusinessError, Forbidden
+from app.core.formatting import format_money, local_today
+from app.core.models import ZERO, utcnow
+from app.core.validation import ensure_unique, strip_text
+from app.purchase.models import (
+    Payment,
+    PurchaseContract,
+    PurchaseContractLine,
+    PurchaseInvoice,
+    Supplier,
+    SupplierContact,
+)
+from app.sales.models import PAYMENT_METHODS
+from app.sales.services import HALF_CENT, build_lines, money
+
+APPROVER_ROLES = {"Admin"}
+FINANCE_ROLES = {"Admin", "Finance"}
+
+
+def roles_of(user) -> set[str]:
+    return {r.name for r in user.roles} if user is not None else set()
+
+
+def validate_supplier(item: Supplier) -> None:
+    strip_text(item, "name", "contact_name", "phone", "address", "bank_name", "bank_account", "tax_no", "note")
+    if not item.name:
+        raise BusinessError(_("The supplier name is required."), 400, field=_("Supplier Name"))
+    ensure_unique(item, "name", _("Supplier Name"))
+
+
+def validate_supplier_contact(item: SupplierContact) -> None:
+    strip_text(item, "name", "title", "mobile", "phone", "email", "note")
+    if item.supplier is None:
+        raise BusinessError(_("Choose a supplier."), 400)
+    if not item.name:
+        raise BusinessError(_("The contact name is required."), 400)
+
+
+# ------------------------------------------------------------------ contracts
+
+
+def ensure_contract_editable(contract: PurchaseContract, user) -> None:
+    """Drafts and rejected contracts are edited by purchasing; once submitted only an approver; approved is locked."""
+    if contract.status in (workflow.APPROVED, workflow.CANCELLED):
+        raise BusinessError(_("An approved contract cannot be changed."), 409)
+    if contract.status == workflow.SUBMITTED and user is not None and not roles_of(user) & APPROVER_ROLES:
+        raise Forbidden(_("A submitted contract can only be changed by an approver."))
+
+
+def save_contract(session, contract: PurchaseContract, rows: list[dict] | None, user) -> None:
+    if contract.id is not None:
+        ensure_contract_editable(contract, user)
+    strip_text(contract, "note")
+    if contract.supplier is None:
+        raise BusinessError(_("Choose a supplier."), 400, field=_("Supplier"))
+    if not contract.supplier.enabled:
+        raise BusinessError(_("Supplier “%(name)s” is disabled.", name=contract.supplier.name), 400)
+    if contract.doc_date is None:
+        contract.doc_date = local_today()
+    if contract.delivery_date is not None and contract.delivery_date < contract.doc_date:
+        raise BusinessError(_("The delivery date cannot be before the contract date."), 400)
+    if contract.purchaser_id is None and contract.purchaser is None and user is not None:
+        contract.purchaser_id = user.id
+    if rows is not None:
+        contract.lines = build_lines(
+            session, contract, rows, PurchaseContractLine, price_for=lambda product, qty: money(product.purchase_price)
+        )
+    if not contract.lines:
+        raise BusinessError(_("A document needs at least one line."), 400)
+    total = sum((Decimal(line.amount) for line in contract.lines), ZERO)
+    if total < Decimal(contract.paid_amount or 0) - HALF_CENT:
+        raise BusinessError(
+            _(
+                "The contract total cannot be less than the %(paid)s already paid.",
+                paid=format_money(contract.paid_amount),
+            ),
+            409,
+        )
+    contract.total_amount = total
+    if contract.paid_amount is None:
+        contract.paid_amount = ZERO
+
+
+def submit_contract(session, contract, user, comment=None) -> None:
+    if not contract.lines:
+        raise BusinessError(_("A document needs at least one line."), 400)
+    workflow.submit(session, contract, user, comment)
+
+
+def approve_contract(session, contract, user, comment=None) -> None:
+    workflow.approve(session, contract, user, comment)
+    if contract.status == workflow.APPROVED:
+        contract.approved_at = utcnow()
+
+
+# ------------------------------------------------------------------ payments
+
+
+def post_payment(session, payment: Payment) -> None:
+    """付款: on an approved contract, > 0, and all payments together never above the contract total."""
+    strip_text(payment, "note")
+    contract = payment.contract
+    if contract is None:
+        raise BusinessError(_("Choose a contract."), 400, field=_("Purchase Contract"))
+    if contract.status != workflow.APPROVED:
+        raise BusinessError(_("Contract %(no)s is not approved; it cannot be paid.", no=contract.number), 409)
+    if payment.amount is None or Decimal(payment.amount) <= 0:
+        raise BusinessError(_("%(label)s must be greater than 0.", label=_("Amount")), 400)
+    if Decimal(payment.amount) != money(payment.amount):
+        raise BusinessError(_("At most 2 decimals in the amount."), 400)
+    if payment.method not in PAYMENT_METHODS:
+        raise BusinessError(_("Choose a payment method."), 400)
+    if payment.doc_date is None:
+        payment.doc_date = local_today()
+    payment.contract_id = contract.id
+    amount = Decimal(payment.amount)
+    result = session.execute(
+        update(PurchaseContract)
+        .where(
+            PurchaseContract.id == contract.id,
+            PurchaseContract.total_amount - PurchaseContract.paid_amount - amount > -HALF_CENT,
+        )
+        .values(paid_amount=PurchaseContract.paid_amount + amount)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(contract)
+        raise BusinessError(
+            _(
+                "Payments would exceed the contract: total %(total)s, paid %(paid)s, at most %(left)s more.",
+                total=format_money(contract.total_amount),
+                paid=format_money(contract.paid_amount),
+                left=format_money(max(contract.unpaid_amount, ZERO)),
+            ),
+            409,
+        )
+    session.expire(contract, ["paid_amount"])
+
+
+def audit_payment(session, payment: Payment, user) -> None:
+    """财务审核 by Finance/Admin, once."""
+    if not roles_of(user) & FINANCE_ROLES:
+        raise Forbidden(_("Only finance can audit payments."))
+    result = session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.audited.is_(False))
+        .values(audited=True, audited_by_id=user.id, audited_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise BusinessError(_("Payment %(no)s is already audited.", no=payment.number), 409)
+    session.expire(payment, ["audited", "audited_by_id", "audited_at"])
+
+
+def delete_payment(session, payment: Payment) -> None:
+    if payment.audited:
+        raise BusinessError(_("An audited payment cannot be deleted."), 409)
+    session.execute(
+        update(PurchaseContract)
+        .where(PurchaseContract.id == payment.contract_id)
+        .values(paid_amount=PurchaseContract.paid_amount - Decimal(payment.amount))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def validate_invoice(item: PurchaseInvoice) -> None:
+    strip_text(item, "invoice_no", "note")
+    if item.contract is None:
+        raise BusinessError(_("Choose a contract."), 400)
+    if not item.invoice_no:
+        raise BusinessError(_("The invoice number is required."), 400)
+    if item.amount is None or Decimal(item.amount) <= 0:
+        raise BusinessError(_("%(label)s must be greater than 0.", label=_("Amount")), 400)
+    if item.invoice_date is None:
+        item.invoice_date = local_today()
