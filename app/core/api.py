@@ -4,7 +4,7 @@ from flask import g, request
 from flask_appbuilder.api import ModelRestApi
 from flask_babel import gettext
 from marshmallow import fields as mm_fields
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from app.core import workflow
 from app.core.errors import BusinessError
@@ -104,6 +104,9 @@ class BaseApi(ScopedViewMixin, ModelRestApi):
             return self.response_422(
                 gettext("This conflicts with an existing record (a duplicate or an entry in use).")
             )
+        except OperationalError:  # a deadlock or lock timeout: the other change won, this one changed nothing
+            db.session.rollback()
+            return self.response(409, message=gettext("Someone else was changing the same data; try again."))
         except SQLAlchemyError:
             db.session.rollback()
             return self.response_422()
@@ -137,6 +140,9 @@ class ActionApiMixin:
         except BusinessError as e:
             db.session.rollback()
             return self.response(e.status_code, message=str(e))
+        except OperationalError:  # a deadlock or lock timeout: nothing was changed
+            db.session.rollback()
+            return self.response(409, message=gettext("Someone else was changing the same data; try again."))
 
     def _item(self, pk):
         """The document in the caller's scope, or a 404 refusal."""

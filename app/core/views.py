@@ -10,6 +10,7 @@ from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_babel import gettext, lazy_gettext as _
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from app.core import excel, scope
@@ -228,6 +229,9 @@ class BaseModelView(ScopedViewMixin, ModelView):
         except BusinessError as e:
             db.session.rollback()
             flash(str(e), "danger")
+        except OperationalError:  # a deadlock or lock timeout: nothing was changed
+            db.session.rollback()
+            flash(gettext("Someone else was changing the same data; try again."), "danger")
         back = request.form.get("next", "")
         # only a path of this site: never an open redirect
         if back.startswith("/") and not back.startswith("//"):

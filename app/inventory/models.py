@@ -13,6 +13,7 @@ from sqlalchemy.orm import declared_attr, relationship
 
 import app.purchase.models  # noqa: F401 - stock documents refer to contracts and orders by class name
 import app.sales.models  # noqa: F401
+from app.core.formatting import local_today
 from app.core.models import Model, Money, Quantity, TimestampMixin, utcnow
 from app.core.numbering import NumberedMixin
 
@@ -93,7 +94,7 @@ class StockMove(Model):
     doc_type = Column(String(16), nullable=False)
     doc_id = Column(Integer, nullable=False)
     doc_number = Column(String(20), nullable=False, index=True)
-    doc_date = Column(Date, nullable=False, index=True)
+    doc_date = Column(Date, nullable=False, index=True, default=local_today)  # the day in China
     line_id = Column(Integer)
     user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     user = relationship(User)
@@ -113,7 +114,7 @@ class StockDocumentMixin(NumberedMixin, TimestampMixin):
 
     __audit__ = True
     id = Column(Integer, primary_key=True)
-    doc_date = Column(Date, nullable=False, index=True)
+    doc_date = Column(Date, nullable=False, index=True, default=local_today)  # the day in China
     status = Column(String(8), nullable=False, default=DRAFT, index=True)
     invoice_no = Column(String(64))  # 发票号: editable after posting, quantities never
     note = Column(Text)

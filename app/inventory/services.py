@@ -70,21 +70,32 @@ def on_hand(session, product_id: int, warehouse_id: int) -> Decimal:
 
 
 def _change_balance(session, product, warehouse, delta: Decimal) -> Decimal:
-    """Add delta to the balance (refusing to go below zero unless allowed); return the new on-hand quantity."""
-    table = StockBalance.__table__
-    _insert_ignore(
-        session,
-        table,
-        {"product_id": product.id, "warehouse_id": warehouse.id, "qty": Decimal("0"), "updated_at": utcnow()},
-        ["product_id", "warehouse_id"],
-    )
-    stmt = update(StockBalance).where(StockBalance.product_id == product.id, StockBalance.warehouse_id == warehouse.id)
-    if delta < 0 and not allow_negative():
-        stmt = stmt.where(StockBalance.qty + delta > -QTY_EPS)
-    result = session.execute(
-        stmt.values(qty=StockBalance.qty + delta, updated_at=utcnow()).execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    """Add delta to the balance (refusing to go below zero unless allowed); return the new on-hand quantity.
+
+    The UPDATE comes first: inserting a row that may exist (INSERT IGNORE / ON CONFLICT) takes a shared lock on
+    MariaDB, and two shared locks upgraded at once deadlock. Only a missing row is inserted, then updated.
+    """
+
+    def guarded_update():
+        stmt = update(StockBalance).where(
+            StockBalance.product_id == product.id, StockBalance.warehouse_id == warehouse.id
+        )
+        if delta < 0 and not allow_negative():
+            stmt = stmt.where(StockBalance.qty + delta > -QTY_EPS)
+        return session.execute(
+            stmt.values(qty=StockBalance.qty + delta, updated_at=utcnow()).execution_options(synchronize_session=False)
+        ).rowcount
+
+    changed = guarded_update()
+    if changed != 1 and not _balance_exists(session, product.id, warehouse.id):
+        _insert_ignore(
+            session,
+            StockBalance.__table__,
+            {"product_id": product.id, "warehouse_id": warehouse.id, "qty": Decimal("0"), "updated_at": utcnow()},
+            ["product_id", "warehouse_id"],
+        )
+        changed = guarded_update()
+    if changed != 1:
         raise BusinessError(
             _(
                 "Not enough stock of %(product)s in %(warehouse)s: on hand %(on_hand)s, needed %(needed)s.",
@@ -98,19 +109,34 @@ def _change_balance(session, product, warehouse, delta: Decimal) -> Decimal:
     return on_hand(session, product.id, warehouse.id)
 
 
+def _balance_exists(session, product_id: int, warehouse_id: int) -> bool:
+    row = session.execute(
+        select(StockBalance.id).where(StockBalance.product_id == product_id, StockBalance.warehouse_id == warehouse_id)
+    ).first()
+    return row is not None
+
+
 def _lock_cost(session, product_id: int) -> ProductCost:
-    _insert_ignore(
-        session,
-        ProductCost.__table__,
-        {"product_id": product_id, "qty": Decimal("0"), "avg_cost": Decimal("0")},
-        ["product_id"],
-    )
-    return session.execute(
-        select(ProductCost)
-        .where(ProductCost.product_id == product_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    """The product's cost row, locked until commit: it also serialises concurrent postings of one product."""
+
+    def locked():
+        return session.execute(
+            select(ProductCost)
+            .where(ProductCost.product_id == product_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+
+    cost = locked()
+    if cost is None:  # first posting of this product; insert only then (see _change_balance on shared locks)
+        _insert_ignore(
+            session,
+            ProductCost.__table__,
+            {"product_id": product_id, "qty": Decimal("0"), "avg_cost": Decimal("0")},
+            ["product_id"],
+        )
+        cost = locked()
+    return cost
 
 
 def _cost_in(session, product, qty: Decimal, unit_cost: Decimal) -> Decimal:
@@ -220,12 +246,24 @@ def ensure_draft(doc) -> None:
         raise BusinessError(_("%(no)s is confirmed; correct it with a new document.", no=doc.number), 409)
 
 
+def _quiet(fn):
+    """Build a draft without autoflush: the new document is not in the session yet while its lines are looked up."""
+
+    def wrapper(session, *args, **kwargs):
+        with session.no_autoflush:
+            return fn(session, *args, **kwargs)
+
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
 def _header(doc) -> None:
     strip_text(doc, "note", "invoice_no")
     if doc.doc_date is None:
         doc.doc_date = local_today()
 
 
+@_quiet
 def save_stock_in(session, doc: StockIn, rows: list[dict]) -> None:
     """产品入库 draft: from an approved purchase contract, a sales return against an order, or another in-type."""
     if doc.id is not None:
@@ -289,6 +327,7 @@ def _match(candidates, product_id: int, open_attr: str):
     return same[0] if same else None
 
 
+@_quiet
 def save_stock_out(session, doc: StockOut, rows: list[dict]) -> None:
     """产品出库 draft: against an approved sales order (lines matched by product) or another out-type."""
     if doc.id is not None:
@@ -321,6 +360,7 @@ def save_stock_out(session, doc: StockOut, rows: list[dict]) -> None:
     doc.lines = lines
 
 
+@_quiet
 def save_stock_take(session, doc: StockTake, rows: list[dict]) -> None:
     """产品盘点 draft: qty is the counted quantity; the book quantity is the ledger's at this moment."""
     if doc.id is not None:
@@ -338,6 +378,7 @@ def save_stock_take(session, doc: StockTake, rows: list[dict]) -> None:
     doc.lines = built
 
 
+@_quiet
 def save_stock_transfer(session, doc: StockTransfer, rows: list[dict]) -> None:
     if doc.id is not None:
         ensure_draft(doc)
@@ -407,6 +448,8 @@ def confirm_stock_in(session, doc: StockIn, user) -> None:
         from app.sales.services import clawback
 
         session.refresh(doc.order)
+        for line in doc.order.lines:
+            session.refresh(line)  # shipped/returned moved by guarded UPDATEs
         clawback(session, doc.order, user, _("Return %(no)s", no=doc.number))
 
 
@@ -527,6 +570,8 @@ def refresh_receipt_status(session, contract) -> None:
     from app.purchase.models import NOT_RECEIVED, PART_RECEIVED, RECEIVED
 
     session.refresh(contract)
+    for line in contract.lines:
+        session.refresh(line)  # received_qty moved by guarded UPDATEs, not through these objects
     ordered = sum((Decimal(line.qty) for line in contract.lines), Decimal(0))
     received = sum((Decimal(line.received_qty or 0) for line in contract.lines), Decimal(0))
     if received <= 0:

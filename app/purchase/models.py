@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
+from app.core.formatting import local_today
 from app.core.models import ZERO, Model, Money, Quantity, TimestampMixin
 from app.core.numbering import NumberedMixin
 from app.core.workflow import STATUS_LABELS, WorkflowMixin
@@ -70,7 +71,7 @@ class PurchaseContract(NumberedMixin, WorkflowMixin, TimestampMixin, Model):
     supplier = relationship("Supplier", lazy="joined")
     purchaser_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)
     purchaser = relationship(User, foreign_keys=[purchaser_id])
-    doc_date = Column(Date, nullable=False, index=True)
+    doc_date = Column(Date, nullable=False, index=True, default=local_today)  # the day in China
     delivery_date = Column(Date, index=True)  # 确定出货日期
     total_amount = Money(nullable=False, default=ZERO)
     paid_amount = Money(nullable=False, default=ZERO)  # Σ payments
@@ -137,7 +138,7 @@ class Payment(NumberedMixin, TimestampMixin, Model):
     id = Column(Integer, primary_key=True)
     contract_id = Column(Integer, ForeignKey("purchase_contract.id"), nullable=False, index=True)
     contract = relationship("PurchaseContract", lazy="joined")
-    doc_date = Column(Date, nullable=False, index=True)
+    doc_date = Column(Date, nullable=False, index=True, default=local_today)  # the day in China
     amount = Money(nullable=False)
     method = Column(String(16), nullable=False, default="bank")
     audited = Column(Boolean, nullable=False, default=False, index=True)

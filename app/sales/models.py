@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import declared_attr, relationship
 
+from app.core.formatting import local_today
 from app.core.models import ZERO, Model, Money, OwnedMixin, Quantity, TimestampMixin
 from app.core.numbering import NumberedMixin
 from app.core.workflow import CANCELLED, STATUS_LABELS, WorkflowMixin
@@ -93,7 +94,7 @@ class SalesDocumentMixin(OwnedMixin, TimestampMixin):
 
     __audit__ = True
     id = Column(Integer, primary_key=True)
-    doc_date = Column(Date, nullable=False, index=True)
+    doc_date = Column(Date, nullable=False, index=True, default=local_today)  # the day in China
     project_name = Column(String(128), index=True)
     total_amount = Money(nullable=False, default=ZERO)
     note = Column(Text)
@@ -191,8 +192,6 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
     @property
     def days_overdue(self) -> int | None:
         """Days past the due date while money is outstanding (receivables aging and dunning count from here)."""
-        from app.core.formatting import local_today
-
         if self.due_date is None or self.outstanding_amount <= 0:
             return None
         days = (local_today() - self.due_date).days
@@ -241,7 +240,7 @@ class OrderMoneyMixin(OwnedMixin, TimestampMixin):
 
     __audit__ = True
     id = Column(Integer, primary_key=True)
-    doc_date = Column(Date, nullable=False, index=True)
+    doc_date = Column(Date, nullable=False, index=True, default=local_today)  # the day in China
     amount = Money(nullable=False)
 
     @declared_attr
@@ -293,7 +292,7 @@ class Commission(NumberedMixin, WorkflowMixin, OwnedMixin, TimestampMixin, Model
     __doc_type__ = "commission"
     __audit__ = True
     id = Column(Integer, primary_key=True)
-    doc_date = Column(Date, nullable=False, index=True)
+    doc_date = Column(Date, nullable=False, index=True, default=local_today)  # the day in China
     kind = Column(String(16), nullable=False, default=CLAIM)
     channel_id = Column(Integer, ForeignKey("channel_customer.id"), nullable=False, index=True)
     channel = relationship("ChannelCustomer", lazy="joined")
@@ -331,7 +330,7 @@ class Expense(NumberedMixin, WorkflowMixin, OwnedMixin, TimestampMixin, Model):
     __doc_type__ = "expense"
     __audit__ = True
     id = Column(Integer, primary_key=True)
-    doc_date = Column(Date, nullable=False, index=True)
+    doc_date = Column(Date, nullable=False, index=True, default=local_today)  # the day in China
     expense_type_id = Column(Integer, ForeignKey("expense_type.id"), nullable=False)
     expense_type = relationship("ExpenseType", lazy="joined")
     amount = Money(nullable=False)
