@@ -56,11 +56,16 @@ def load_all_demo() -> str:
     """Demo data of every area, in dependency order. Idempotent."""
     from app.base_data.demo import load_demo as base_demo
     from app.crm.demo import load_demo as crm_demo
+    from app.inventory.demo import load_demo as stock_demo
     from app.sales.demo import load_demo as sales_demo
 
     base_added = base_demo()
     crm_added = crm_demo()
-    return f"{base_added}\ncrm demo data added: {crm_added}\nsales demo data added: {sales_demo()}"
+    sales_added = sales_demo()
+    return (
+        f"{base_added}\ncrm demo data added: {crm_added}\nsales demo data added: {sales_added}\n"
+        f"purchasing and stock demo data added: {stock_demo()}"
+    )
 
 
 def register_cli(app) -> None:

@@ -308,6 +308,11 @@ class BaseModelView(ScopedViewMixin, ModelView):
             (key, label, Decimal(str(value)).quantize(Decimal("0.01"))) for (key, label, _e), value in zip(specs, sums)
         ]
 
+    def format_total(self, key, value) -> str:
+        """Quantities summed are shown as quantities, everything else as money."""
+        kind = column_kind(self.datamodel, key) if key in self.datamodel.obj.__table__.columns else excel.MONEY
+        return format_qty(value) if kind == excel.QTY else format_money(value)
+
     def _totals_row(self, selected_ids=None):
         totals = {key: value for key, _label, value in self.totals(selected_ids)}
         if not totals:

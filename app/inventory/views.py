@@ -6,6 +6,7 @@ from decimal import Decimal
 from flask import g, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _
 
@@ -19,8 +20,8 @@ from app.inventory import models as m, services
 LABELS = {
     "number": _("Document No."),
     "doc_date": _("Date"),
-    "warehouse": _("Warehouse"),
-    "warehouse.name": _("Warehouse"),
+    "warehouse": _("Warehouse Name"),
+    "warehouse.name": _("Warehouse Name"),
     "from_warehouse": _("From Warehouse"),
     "to_warehouse": _("To Warehouse"),
     "move_type": _("Stock Move Type"),
@@ -138,7 +139,7 @@ def ledger_section(session, doc) -> dict:
         "title": gettext("Stock Moves"),
         "headers": [
             gettext("Product"),
-            gettext("Warehouse"),
+            gettext("Warehouse Name"),
             gettext("Quantity"),
             gettext("Unit Cost"),
             gettext("Amount"),
@@ -311,6 +312,33 @@ class StockTransferView(StockDocumentView):
     save_service = staticmethod(services.save_stock_transfer)
 
 
+class FilterStockQuery(BaseFilter):
+    """The stock page's own search box: 型号 or name contains ?q=, product category ?category= (with its children).
+    FAB's search form cannot reach the product's columns from a balance row."""
+
+    name = ""
+
+    def apply(self, query, value):
+        from app.base_data.models import Product, ProductCategory
+
+        text = (request.args.get("q") or "").strip()
+        if text:
+            like = f"%{text}%"
+            query = query.filter(self.model.product.has(Product.model_no.ilike(like) | Product.name.ilike(like)))
+        category = request.args.get("category", "")
+        if category.isdigit():
+            ids = {int(category)}
+            frontier = set(ids)
+            while frontier:  # the category tree is small; walk it down
+                children = {
+                    c for (c,) in db.session.query(ProductCategory.id).filter(ProductCategory.parent_id.in_(frontier))
+                }
+                frontier = children - ids
+                ids |= children
+            query = query.filter(self.model.product.has(Product.category_id.in_(ids)))
+        return query
+
+
 class StockBalanceView(BaseModelView):
     """产品库存: on hand per product and warehouse, with what approved orders reserve and what is available."""
 
@@ -327,12 +355,20 @@ class StockBalanceView(BaseModelView):
         "product.model_no": _("Model No."),
         "product.name": _("Product Name"),
         "product.category": _("Product Category"),
-        "warehouse": _("Warehouse"),
+        "warehouse": _("Warehouse Name"),
         "qty": _("On Hand"),
         "reserved": _("Reserved (all warehouses)"),
         "available": _("Available (all warehouses)"),
     }
     export_columns = ["product.model_no", "product.name", "product.category.name", "warehouse.name", "qty"]
+    base_filters = [["id", FilterStockQuery, None]]
+    list_template = "inventory/stock_list.html"
+    list_totals = ["qty"]
+
+    def categories(self):
+        from app.base_data.models import ProductCategory
+
+        return db.session.query(ProductCategory).filter(ProductCategory.enabled.is_(True)).order_by("name").all()
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -370,7 +406,7 @@ class StockMoveView(BaseModelView):
         "kind": _("Move Kind"),
         "kind_label": _("Move Kind"),
         "product": _("Product"),
-        "warehouse": _("Warehouse"),
+        "warehouse": _("Warehouse Name"),
         "qty": _("Quantity"),
         "unit_cost": _("Unit Cost"),
         "amount": _("Amount"),
@@ -420,7 +456,7 @@ def received_goods(session, contract) -> dict:
         "headers": [
             gettext("Document No."),
             gettext("Date"),
-            gettext("Warehouse"),
+            gettext("Warehouse Name"),
             gettext("Product"),
             gettext("Quantity"),
             gettext("Unit Cost"),
@@ -470,7 +506,7 @@ def shipments(session, order) -> dict:
         "headers": [
             gettext("Document No."),
             gettext("Date"),
-            gettext("Warehouse"),
+            gettext("Warehouse Name"),
             gettext("Product"),
             gettext("Quantity"),
         ],

@@ -15,7 +15,11 @@ from app.core.workflow import STATUS_LABELS, WorkflowMixin
 from app.sales.models import PAYMENT_METHODS, LineMixin
 
 NOT_RECEIVED, PART_RECEIVED, RECEIVED = "none", "partial", "done"
-RECEIPT_STATUS = {NOT_RECEIVED: _("Not received"), PART_RECEIVED: _("Partially received"), RECEIVED: _("Received")}
+RECEIPT_STATUS = {
+    NOT_RECEIVED: _("Not received"),
+    PART_RECEIVED: _("Partially received"),
+    RECEIVED: _("Fully received"),
+}
 
 
 class Supplier(TimestampMixin, Model):

@@ -64,7 +64,7 @@ def save_contract(session, contract: PurchaseContract, rows: list[dict] | None, 
     strip_text(contract, "note")
     if contract.supplier is None:
         raise BusinessError(_("Choose a supplier."), 400, field=_("Supplier"))
-    if not contract.supplier.enabled:
+    if contract.supplier.enabled is False:  # None: a supplier created in the same transaction
         raise BusinessError(_("Supplier “%(name)s” is disabled.", name=contract.supplier.name), 400)
     if contract.doc_date is None:
         contract.doc_date = local_today()

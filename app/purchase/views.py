@@ -23,8 +23,8 @@ LABELS = {
     "purchaser.username": _("Purchaser"),
     "delivery_date": _("Agreed Delivery Date"),
     "total_amount": _("Contract Amount"),
-    "paid_amount": _("Paid"),
-    "unpaid_amount": _("Unpaid"),
+    "paid_amount": _("Paid Amount"),
+    "unpaid_amount": _("Unpaid Amount"),
     "receipt_status": _("Goods Received"),
     "receipt_status_label": _("Goods Received"),
     "status": _("Status"),
@@ -235,7 +235,7 @@ class PurchaseContractView(LinesFormMixin, WorkflowViewMixin, BaseModelView):
     list_totals = [
         "total_amount",
         "paid_amount",
-        ("unpaid_amount", _("Unpaid"), lambda c: c.total_amount - c.paid_amount),
+        ("unpaid_amount", _("Unpaid Amount"), lambda c: c.total_amount - c.paid_amount),
     ]
     export_columns = [
         "number",
@@ -255,7 +255,7 @@ class PurchaseContractView(LinesFormMixin, WorkflowViewMixin, BaseModelView):
         ("unit_price", _("Unit Price"), "text-right"),
         ("discount", _("Discount %"), "text-right"),
         ("amount", _("Amount"), "text-right"),
-        ("received_qty", _("Received"), "text-right"),
+        ("received_qty", _("Received Qty"), "text-right"),
     ]
     workflow_services = {
         "submit": services.submit_contract,
