@@ -82,6 +82,9 @@ class Config:
     CRM_UPGRADE_DEALS = int(os.environ.get("CRM_UPGRADE_DEALS", "3"))
     CRM_REMINDER_DAYS = int(os.environ.get("CRM_REMINDER_DAYS", "3"))
 
+    # Stock (DOMAIN.md "Purchasing and inventory"): negative stock is refused unless a company opts in
+    STOCK_ALLOW_NEGATIVE = os.environ.get("STOCK_ALLOW_NEGATIVE", "0").lower() in ("1", "true", "yes")
+
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key()
         self.SQLALCHEMY_DATABASE_URI = _database_url()
