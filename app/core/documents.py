@@ -221,6 +221,14 @@ class LinesFormMixin:
         flash(self.add_row_message if is_new else self.edit_row_message, "success")
         return True
 
+    def _echo_rows(self) -> None:
+        """The entered lines go back into a form that failed validation (with their own refusal, if any)."""
+        try:
+            g.line_rows = self.rows_from_request()
+        except BusinessError as e:
+            flash(str(e), "danger")
+            g.line_rows = []
+
     def initial_rows(self) -> list[dict]:
         """Lines a new document starts with (e.g. what an order still has to ship); none by default."""
         return []
@@ -237,7 +245,7 @@ class LinesFormMixin:
                 if self._save(form, self.datamodel.obj(), True):
                     return None
             else:
-                g.line_rows = self.rows_from_request()
+                self._echo_rows()
         else:
             g.line_rows = self.initial_rows()
         return self._get_add_widget(form=form, exclude_cols=exclude_cols)
@@ -262,7 +270,7 @@ class LinesFormMixin:
                     return None
                 item = self.datamodel.get(pk, self._base_filters)
             else:
-                g.line_rows = self.rows_from_request()
+                self._echo_rows()
         else:
             form = self.edit_form.refresh(obj=item)
             self.prefill_form(form, pk)
@@ -311,7 +319,7 @@ class WorkflowViewMixin(DocumentViewMixin):
                     "submit", _("Submit"), "fa-paper-plane", url=self.action_url("submit", item.id), style="primary"
                 )
             )
-        if status == workflow.SUBMITTED and self.may("approve"):
+        if status == workflow.SUBMITTED and self.may("approve") and workflow.can_approve(db.session, item, g.user):
             buttons.append(
                 self.button(
                     "approve", _("Approve"), "fa-check", url=self.action_url("approve", item.id), style="success"

@@ -112,7 +112,7 @@ class BaseModelView(ScopedViewMixin, ModelView):
     # related lists on a show/edit page: only those the user may read (FAB renders them without checking)
     @property
     def _related_views(self):
-        views = self.__dict__.get("_all_related_views") or []
+        views = self.__dict__.setdefault("_all_related_views", [])  # FAB appends to this very list at start-up
         if not has_request_context():
             return views
         sm = self.appbuilder.sm

@@ -229,7 +229,6 @@ class ReceiptApi(BaseApi):
     add_columns = views.ReceiptView.add_columns
     search_columns = views.ReceiptView.search_columns
     order_columns = ["id", "number", "doc_date", "amount"]
-    add_query_rel_fields = views.ReceiptView.add_form_query_rel_fields
 
     def pre_add(self, item):
         super().pre_add(item)
@@ -264,7 +263,6 @@ class RefundApi(BaseApi):
     add_columns = views.RefundView.add_columns
     search_columns = views.RefundView.search_columns
     order_columns = ["id", "number", "doc_date", "amount"]
-    add_query_rel_fields = views.RefundView.add_form_query_rel_fields
 
     def pre_add(self, item):
         super().pre_add(item)

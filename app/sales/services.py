@@ -191,8 +191,10 @@ def _validate_header(doc) -> None:
         ensure_visible(doc.channel)
     if doc.end_customer_id is None:
         doc.end_customer_id = doc.end_customer.id
-    if doc.owner_id is None and doc.owner is None:
-        doc.owner_id = doc.end_customer.owner_id  # the customer's salesperson unless someone is chosen
+    if doc.owner is None:
+        # the customer's salesperson unless someone is chosen (set through the relationship: a blank form field
+        # has already set it to None, and that would win over a bare owner_id at flush)
+        doc.owner = doc.end_customer.owner
 
 
 # ------------------------------------------------------------------ quotations

@@ -404,7 +404,7 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
             item.channel_id
             and item.status == workflow.APPROVED
             and item.net_received > Decimal(item.commission_base or 0)
-            and sm.has_access("can_write", "Commission")
+            and self.may("write")  # the apply_commission action's own permission
         ):
             buttons.append(
                 self.button(
@@ -582,20 +582,10 @@ class ReceivedView(OrderColumnsMixin, BaseModelView):
         return rows + [("commission_amount", _("Commission"), Decimal(str(commission)).quantize(Decimal("0.01")))]
 
 
-class FilterOpenOrder(BaseFilter):
-    """Receipts and refunds are entered against orders that are not cancelled."""
-
-    name = ""
-
-    def apply(self, query, value):
-        return query.filter(self.model.status != workflow.CANCELLED)
-
-
 class MoneyDocView(BaseModelView):
     """Receipts and refunds: posted when saved, corrected by a new document, never edited."""
 
     exclude_route_methods = {"edit"}
-    add_form_query_rel_fields = {"order": [["id", FilterOpenOrder, None]]}
     label_columns = LABELS
     base_order = ("id", "desc")
     list_totals = ["amount"]
