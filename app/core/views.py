@@ -59,6 +59,18 @@ def default_formatters(datamodel, columns) -> dict:
     return out
 
 
+def stream_rows(statement):
+    """Rows of an export, read in batches where the driver allows other queries meanwhile.
+
+    PostgreSQL and SQLite stream (server-side cursor / incremental fetch) while relations and computed columns load
+    on the same connection. MariaDB's streaming cursor cannot run a second query until it is drained — rows would
+    be lost — so there the result is buffered by the driver.
+    """
+    if db.session.get_bind().dialect.name in ("mysql", "mariadb"):
+        return db.session.execute(statement).scalars()
+    return db.session.execute(statement.execution_options(yield_per=2000)).scalars()
+
+
 def _blank_none(value):
     """Empty cells instead of FAB's literal "None"."""
     return "" if value is None else value
@@ -279,8 +291,7 @@ class BaseModelView(ScopedViewMixin, ModelView):
             rel = key.split(".")[0]
             if self.datamodel.is_relation_many_to_one(rel):
                 query = query.options(selectinload(getattr(model, rel)))
-        # 2.0-style execution streams in batches (the legacy Query refuses yield_per here)
-        return db.session.execute(query.statement.execution_options(yield_per=2000)).scalars()
+        return stream_rows(query.statement)
 
     # ---- totals of money columns over the current filter (shown above the list, last row of the export)
     list_totals: list = []  # column names, or (key, label, fn(model) -> SQL expression)

@@ -17,7 +17,7 @@ from app.core.documents import DocumentViewMixin, LinesFormMixin, WorkflowViewMi
 from app.core.errors import BusinessError
 from app.core.formatting import format_money
 from app.core.scope import get_in_scope
-from app.core.views import BaseModelView
+from app.core.views import BaseModelView, stream_rows
 from app.extensions import db
 from app.sales import models as m, services
 
@@ -355,7 +355,7 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
             .options(joinedload(m.SalesOrderLine.order))
             .order_by(m.SalesOrder.doc_date.desc(), m.SalesOrder.id.desc(), m.SalesOrderLine.line_no)
         )
-        return db.session.execute(query.statement.execution_options(yield_per=2000)).scalars()
+        return stream_rows(query.statement)
 
     def _totals_row(self, selected_ids=None):
         totals = {key: value for key, _label, value in self.totals(selected_ids)}
