@@ -32,7 +32,7 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():
         appbuilder.init_app(app, db.session)
-        from app import base_data, core, crm, inventory, purchase, sales
+        from app import base_data, core, crm, inventory, purchase, reports, sales
 
         core.register(app, appbuilder)
         base_data.register(appbuilder)
@@ -42,6 +42,7 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
         purchase.register(appbuilder)
         inventory.init_app(app)
         inventory.register(appbuilder)
+        reports.register(appbuilder)
         if register_extra is not None:
             register_extra(appbuilder)
         from app.core.menu import order_menu

@@ -15,6 +15,9 @@ def register(app, appbuilder) -> None:
     from app.core import http_errors
 
     http_errors.register(app)
+    from app.core.charts import vendor
+
+    app.register_blueprint(vendor)
     translate_marshmallow_messages()
     from app.core.admin_views import register_admin_views
 

@@ -96,6 +96,8 @@ METHOD_PERMISSIONS = {
     "audit": "audit",
     "api_audit": "audit",
     "alerts": READ,
+    "report": READ,
+    "index": READ,
 }
 
 
@@ -193,10 +195,10 @@ def register_link(
         category_icon=category_icon,
     )
     declare(resource, access, menu=None, category=category)
-    MENU_LINKS[name] = resource
+    MENU_LINKS[name] = (resource, {role: _normalise(level) for role, level in access.items()})
 
 
-MENU_LINKS: dict[str, str] = {}
+MENU_LINKS: dict[str, tuple[str, dict]] = {}  # menu link → (resource, the roles that see that link)
 
 
 def role_permissions(role: str) -> set[tuple[str, str]]:
@@ -213,8 +215,8 @@ def role_permissions(role: str) -> set[tuple[str, str]]:
             wanted.add(("menu_access", res.menu))
         if res.category:
             wanted.add(("menu_access", res.category))
-    for link, resource in MENU_LINKS.items():
-        if RESOURCES[resource].access.get(role):
+    for link, (_resource, access) in MENU_LINKS.items():
+        if access.get(role):
             wanted.add(("menu_access", link))
     return wanted
 

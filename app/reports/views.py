@@ -1,0 +1,155 @@
+"""统计报表 pages and the report API: one chart page and one JSON/Excel endpoint serve every report."""
+
+from io import BytesIO
+
+from flask import abort, g, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.api import BaseApi, expose as api_expose, protect, safe
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext
+
+from app.core import charts
+from app.core.errors import BusinessError
+from app.core.formatting import format_money, format_qty, local_today
+from app.core.roles import METHOD_PERMISSIONS
+from app.extensions import db
+from app.reports import periods, services
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def format_cell(value, kind: str):
+    if value is None:
+        return "—" if kind == services.PCT else ""
+    if kind == services.MONEY:
+        return format_money(value)
+    if kind == services.QTY:
+        return format_qty(value)
+    if kind == services.PCT:
+        return f"{value}%"
+    return value
+
+
+def _filename(report) -> str:
+    return f"{report.title}_{local_today():%Y%m%d}.xlsx"
+
+
+def _xlsx(report, result):
+    data = charts.result_xlsx(str(report.title), result.columns, result.rows, result.totals)
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=_filename(report))
+
+
+def serialise(result) -> dict:
+    """JSON: exact decimal strings, the same numbers as the page and the Excel file."""
+
+    def plain(value):
+        return str(value) if hasattr(value, "quantize") else value
+
+    return {
+        "columns": [{"key": c.key, "label": str(c.label), "kind": c.kind} for c in result.columns],
+        "rows": [{k: plain(v) for k, v in row.items()} for row in result.rows],
+        "totals": {k: plain(v) for k, v in (result.totals or {}).items()} or None,
+        "notes": result.notes,
+        "forecast": result.chart.get("forecast"),
+        "backtest": result.chart.get("backtest"),
+    }
+
+
+class ReportView(BaseView):
+    route_base = "/reports"
+    class_permission_name = "Reports"
+    method_permission_name = METHOD_PERMISSIONS
+    default_view = "index"
+
+    def _report(self, name):
+        report = services.REPORTS.get(name)
+        if report is None:
+            abort(404)
+        if not services.may_see(report, g.user):
+            abort(403)
+        return report
+
+    @expose("/")
+    @has_access
+    def index(self):
+        """The reports this user may open."""
+        return self.render_template(
+            "reports/index.html", title=gettext("Statistics"), reports=services.visible_reports(g.user)
+        )
+
+    @expose("/<name>/")
+    @has_access
+    def report(self, name):
+        report = self._report(name)
+        try:
+            params = services.parse_params(request.args)
+            result = services.run(db.session, name, params)
+        except BusinessError as e:
+            abort(e.status_code, description=str(e))
+        if request.args.get("format") == "xlsx":
+            return _xlsx(report, result)
+        option = charts.echarts_option(str(report.title), result.columns, result.rows, result.totals, result.chart)
+        return self.render_template(
+            "core/chart_page.html",
+            title=str(report.title),
+            params=params,
+            periodic=report.periodic,
+            period_choices=[(k, str(v)) for k, v in periods.PERIODS.items()],
+            filter_fields=self._filters(report, params),
+            columns=result.columns,
+            rows=result.rows,
+            totals=result.totals,
+            notes=result.notes,
+            fmt=format_cell,
+            option_json=charts.option_json(option),
+            xlsx_url=url_for(".report", name=name, **{**request.args.to_dict(), "format": "xlsx"}),
+        )
+
+    def _filters(self, report, params):
+        from app.base_data.models import ProductCategory, Region
+        from app.core.scope import sees_all
+        from app.crm.services import salesperson_choices
+
+        fields = []
+        if "salesperson" in report.filters and sees_all():
+            fields.append(
+                ("salesperson_id", gettext("Salesperson"), salesperson_choices(db.session), params.salesperson_id)
+            )
+        if "region" in report.filters:
+            provinces = db.session.query(Region).filter(Region.level == "province").order_by(Region.code)
+            fields.append(("region_id", gettext("Region"), [(r.id, r.name) for r in provinces], params.region_id))
+        if "category" in report.filters:
+            cats = db.session.query(ProductCategory).filter(ProductCategory.enabled.is_(True)).order_by("name")
+            fields.append(
+                ("category_id", gettext("Product Category"), [(c.id, str(c)) for c in cats], params.category_id)
+            )
+        return fields
+
+
+class ReportApi(BaseApi):
+    """GET /api/v1/report/<name>?period=&start=&end=[&salesperson_id=&region_id=&category_id=][&format=xlsx]"""
+
+    resource_name = "report"
+    class_permission_name = "Reports"
+    method_permission_name = METHOD_PERMISSIONS
+    allow_browser_login = True
+    openapi_spec_tag = "Reports"
+
+    @api_expose("/<name>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get(self, name):
+        """A report as {"columns", "rows", "totals"}; with format=xlsx the Excel file of the same figures."""
+        report = services.REPORTS.get(name)
+        if report is None:
+            return self.response(404, message=gettext("There is no report “%(name)s”.", name=name))
+        if not services.may_see(report, g.user):
+            return self.response(403, message=gettext("You do not have permission for this."))
+        try:
+            result = services.run(db.session, name, services.parse_params(request.args))
+        except BusinessError as e:
+            return self.response(e.status_code, message=str(e))
+        if request.args.get("format") == "xlsx":
+            return _xlsx(report, result)
+        return self.response(200, **serialise(result))
