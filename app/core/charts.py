@@ -96,10 +96,11 @@ def echarts_option(title: str, columns, rows, totals, spec: dict) -> dict:
         x_values = [row[x_key] for row in rows]
         data = {k: [_num(row.get(k)) for row in rows] for k in series_keys}
     forecast = spec.get("forecast") or []
-    if forecast:
-        x_values = x_values + [f["period"] for f in forecast]
-        for k in series_keys:
-            data[k] = data[k] + [None] * len(forecast)
+    for f in forecast:  # forecast months inside the range sit on their own category; later ones are appended
+        if f["period"] not in x_values:
+            x_values.append(f["period"])
+            for k in series_keys:
+                data[k].append(None)
     category_axis = {"type": "category", "data": x_values, "axisLabel": {"hideOverlap": True}}
     value_axis = {"type": "value"}
     if spec.get("horizontal"):
@@ -109,14 +110,20 @@ def echarts_option(title: str, columns, rows, totals, spec: dict) -> dict:
         option["xAxis"], option["yAxis"] = category_axis, value_axis
     option["series"] = [{"type": kind, "name": labels[k], "data": data[k]} for k in series_keys]
     if forecast:
-        padding = [None] * (len(x_values) - len(forecast) - 1)
-        last_actual = data[series_keys[0]][len(x_values) - len(forecast) - 1] if len(x_values) > len(forecast) else None
+        # dashed from the last month before the forecast (the current month is not over, so not that one)
+        line = [None] * len(x_values)
+        first = x_values.index(forecast[0]["period"])
+        if first > 0:
+            line[first - 1] = data[series_keys[0]][first - 1]
+        for f in forecast:
+            line[x_values.index(f["period"])] = float(f["amount"])
         option["series"].append(
             {
                 "type": "line",
                 "name": gettext("Forecast"),
                 "lineStyle": {"type": "dashed"},
-                "data": padding + [last_actual] + [float(f["amount"]) for f in forecast],
+                "connectNulls": False,
+                "data": line,
             }
         )
     option["_format"] = "percent" if spec.get("percent") else kinds.get(series_keys[0], "money")
