@@ -11,7 +11,7 @@ import re
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
-from flask_appbuilder.urltools import get_filter_args
+from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext, lazy_gettext as _
 
@@ -275,7 +275,11 @@ class LinesFormMixin:
             form = self.edit_form.refresh(obj=item)
             self.prefill_form(form, pk)
             g.line_rows = self.rows_from_item(item)
-        return self._get_edit_widget(form=form)
+        widgets = self._get_edit_widget(form=form)
+        # the edit template shows the related lists too (payments of a contract …)
+        return self._get_related_views_widgets(
+            item, orders=get_order_args(), pages=get_page_args(), page_sizes=get_page_size_args(), widgets=widgets
+        )
 
     def ensure_editable(self, item) -> None:
         """Raise BusinessError when the document's state or the user's role locks it; the edit page is refused."""

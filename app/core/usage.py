@@ -18,11 +18,14 @@ def register_table_label(table: str, label) -> None:
 
 def usages(session, item) -> list[tuple[object, int]]:
     """(table label, row count) for every table holding a foreign key to this record."""
-    table = inspect(item).mapper.local_table
+    mapper = inspect(item).mapper
+    table = mapper.local_table
     pk_value = inspect(item).identity[0]
+    # a document's own lines (relationship with delete cascade) go with it; they are not "uses"
+    owned = {rel.mapper.local_table for rel in mapper.relationships if rel.cascade.delete}
     found = []
     for other in Model.metadata.sorted_tables:
-        if other.name in IGNORED:
+        if other.name in IGNORED or other in owned:
             continue
         for fk in other.foreign_keys:
             if fk.column.table is not table:

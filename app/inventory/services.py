@@ -434,6 +434,7 @@ def confirm_stock_in(session, doc: StockIn, user) -> None:
             kind, unit_cost = "purchase_in", Decimal(line.unit_cost)
         elif line.order_line_id:
             unit_cost = _shipped_cost(session, line.order_line_id) or Decimal(line.unit_cost)
+            line.unit_cost = unit_cost.quantize(CENT, rounding=ROUND_HALF_UP)  # back at the cost it left at
             _return_order_line(session, line, qty)
             returned_value += qty * line.order_line.net_price
             kind = "return_in"

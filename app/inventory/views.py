@@ -1,7 +1,7 @@
 """Warehouse pages: stock documents (draft → 确定), stock on hand with reservations, the ledger, alerts.
 Rules live in services.py; these classes declare columns and wire buttons."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import g, request, url_for
 from flask_appbuilder import expose, has_access
@@ -198,7 +198,11 @@ class StockInView(StockDocumentView):
             contract = db.session.get(PurchaseContract, int(contract_id))
             if contract is not None:
                 return [
-                    {"product_id": str(ln.product_id), "qty": str(ln.remaining_qty), "unit_cost": str(ln.net_price)}
+                    {
+                        "product_id": str(ln.product_id),
+                        "qty": str(ln.remaining_qty),
+                        "unit_cost": str(ln.net_price.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
+                    }
                     for ln in contract.lines
                     if ln.remaining_qty > 0
                 ]
@@ -279,8 +283,8 @@ class StockTakeView(StockDocumentView):
     save_service = staticmethod(services.save_stock_take)
 
     def initial_rows(self):
-        """Counting a warehouse starts from everything its ledger holds (?warehouse=<id>)."""
-        wid = request.args.get("warehouse", "")
+        """Counting a warehouse starts from everything its ledger holds (?_flt_0_warehouse=<id> fixes the field)."""
+        wid = request.args.get("_flt_0_warehouse", "")
         if not wid.isdigit():
             return []
         rows = (

@@ -164,7 +164,6 @@ class PaymentApi(ActionApiMixin, BaseApi):
     add_columns = views.PaymentView.add_columns
     search_columns = views.PaymentView.search_columns
     order_columns = ["id", "number", "doc_date", "amount"]
-    add_query_rel_fields = views.PaymentView.add_form_query_rel_fields
 
     def pre_add(self, item):
         super().pre_add(item)

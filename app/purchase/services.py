@@ -70,8 +70,8 @@ def save_contract(session, contract: PurchaseContract, rows: list[dict] | None, 
         contract.doc_date = local_today()
     if contract.delivery_date is not None and contract.delivery_date < contract.doc_date:
         raise BusinessError(_("The delivery date cannot be before the contract date."), 400)
-    if contract.purchaser_id is None and contract.purchaser is None and user is not None:
-        contract.purchaser_id = user.id
+    if contract.purchaser is None and user is not None:
+        contract.purchaser = user  # the relationship: a blank form field has already set it to None
     if rows is not None:
         contract.lines = build_lines(
             session, contract, rows, PurchaseContractLine, price_for=lambda product, qty: money(product.purchase_price)

@@ -2,7 +2,6 @@
 
 from flask import g, url_for
 from flask_appbuilder.actions import action as fab_action
-from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _
 
@@ -36,8 +35,8 @@ LABELS = {
     "contract.number": _("Purchase Contract"),
     "contract.supplier.name": _("Supplier"),
     "amount": _("Amount"),
-    "method": _("Payment Method"),
-    "method_label": _("Payment Method"),
+    "method": _("Payout Method"),
+    "method_label": _("Payout Method"),
     "audited": _("Finance Audited"),
     "audited_by": _("Audited By"),
     "audited_at": _("Audited At"),
@@ -116,15 +115,6 @@ class SupplierView(BaseModelView):
     edit_template = "appbuilder/general/model/edit_cascade.html"
 
 
-class FilterApproved(BaseFilter):
-    """Payments and receipts of goods are entered against approved contracts."""
-
-    name = ""
-
-    def apply(self, query, value):
-        return query.filter(self.model.status == workflow.APPROVED)
-
-
 class PaymentView(BaseModelView):
     datamodel = SQLAInterface(m.Payment)
     class_permission_name = "Payment"
@@ -169,7 +159,6 @@ class PaymentView(BaseModelView):
         "audited",
         "note",
     ]
-    add_form_query_rel_fields = {"contract": [["id", FilterApproved, None]]}
 
     def pre_add(self, item):
         super().pre_add(item)
