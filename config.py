@@ -83,6 +83,9 @@ class Config:
     CRM_REMINDER_DAYS = int(os.environ.get("CRM_REMINDER_DAYS", "3"))
 
     # Stock (DOMAIN.md "Purchasing and inventory"): negative stock is refused unless a company opts in
+    # 预警中心: hours before an unhandled alert goes up a level; hours an approval may wait before it is an alert
+    ALERT_ESCALATE_HOURS = float(os.environ.get("ALERT_ESCALATE_HOURS", "48"))
+    ALERT_APPROVAL_HOURS = float(os.environ.get("ALERT_APPROVAL_HOURS", "24"))
     STOCK_ALLOW_NEGATIVE = os.environ.get("STOCK_ALLOW_NEGATIVE", "0").lower() in ("1", "true", "yes")
 
     def __init__(self) -> None:

@@ -42,6 +42,7 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
         purchase.register(appbuilder)
         inventory.init_app(app)
         inventory.register(appbuilder)
+        reports.init_app(app)
         reports.register(appbuilder)
         if register_extra is not None:
             register_extra(appbuilder)

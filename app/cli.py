@@ -99,6 +99,17 @@ def register_cli(app) -> None:
         today = dt.date.fromisoformat(day) if day else None
         click.echo(apply_churn(db.session, today))
 
+    @app.cli.command("alerts")
+    @click.option("--now", "when", default=None, help="Run as of this UTC time (YYYY-MM-DDTHH:MM); default now.")
+    @with_appcontext
+    def alerts_command(when):
+        """Raise, clear and escalate alerts (预警中心). Safe to run from cron any number of times."""
+        import datetime as dt
+
+        from app.reports.alerts import run_alerts
+
+        click.echo(run_alerts(db.session, dt.datetime.fromisoformat(when) if when else None))
+
     @app.cli.command("demo")
     @with_appcontext
     def demo_command():

@@ -1,7 +1,9 @@
-"""Home page. The statistics issue fills it with per-role tiles; until then it greets and links the menus."""
+"""Home page (首页): the tiles the areas register for the user's role, then the modules they may open."""
 
-from flask import g
+from flask import current_app, g
 from flask_appbuilder import IndexView, expose
+
+from app.extensions import db
 
 
 class HomeView(IndexView):
@@ -10,4 +12,7 @@ class HomeView(IndexView):
     @expose("/")
     def index(self):
         user = g.user if getattr(g.user, "is_authenticated", False) else None
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, user=user)
+        tiles = {}
+        if user is not None and "home_tiles" in current_app.extensions:
+            tiles = current_app.extensions["home_tiles"](db.session, user, self.appbuilder.sm)
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, user=user, tiles=tiles)

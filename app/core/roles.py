@@ -98,6 +98,8 @@ METHOD_PERMISSIONS = {
     "alerts": READ,
     "report": READ,
     "index": READ,
+    "handle": "handle",
+    "handle_start": "handle",
 }
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from app.core.formatting import local_today
@@ -82,6 +82,7 @@ class PurchaseContract(NumberedMixin, WorkflowMixin, TimestampMixin, Model):
     receipt_status = Column(String(8), nullable=False, default=NOT_RECEIVED, index=True)
     approved_at = Column(DateTime)
     note = Column(Text)
+    __table_args__ = (Index("ix_purchase_contract_status_date", "status", "doc_date"),)
     lines = relationship(
         "PurchaseContractLine",
         back_populates="contract",

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _
 
-from app.core.roles import READ, register_link
+from app.core.roles import READ, register_link, register_resource
 from app.reports import services, views
 
 # GLOSSARY.md order; the two that are not in it follow
@@ -22,7 +22,33 @@ MENU = [
 ]
 
 
+ALERT_ACCESS = {
+    "Admin": {READ, "handle"},
+    "SalesManager": {READ, "handle"},
+    "Salesperson": {READ, "handle"},
+    "Finance": READ,
+    "Executive": READ,
+}
+
+
+def init_app(app) -> None:
+    from app.reports.dashboard import tiles
+
+    app.extensions["home_tiles"] = tiles
+
+
 def register(appbuilder) -> None:
+    register_resource(
+        appbuilder,
+        views.AlertView,
+        name="Alert Centre",
+        label=_("Alert Centre"),
+        icon="fa-exclamation-circle",
+        access=ALERT_ACCESS,
+        category="Work Management",
+        category_label=_("Work Management"),
+        category_icon="fa-briefcase",
+    )
     appbuilder.add_view_no_menu(views.ReportView)
     appbuilder.add_api(views.ReportApi)
     cat = {"category": "Statistics", "category_label": _("Statistics"), "category_icon": "fa-bar-chart"}

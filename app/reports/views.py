@@ -2,18 +2,22 @@
 
 from io import BytesIO
 
-from flask import abort, g, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.api import BaseApi, expose as api_expose, protect, safe
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext as gettext_lazy
 
 from app.core import charts
 from app.core.errors import BusinessError
 from app.core.formatting import format_money, format_qty, local_today
 from app.core.roles import METHOD_PERMISSIONS
+from app.core.views import BaseModelView
 from app.extensions import db
-from app.reports import periods, services
+from app.reports import alerts, periods, services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -153,3 +157,97 @@ class ReportApi(BaseApi):
         if request.args.get("format") == "xlsx":
             return _xlsx(report, result)
         return self.response(200, **serialise(result))
+
+
+class FilterAlertScope(BaseFilter):
+    """Each user sees the alerts of their level (a salesperson their own)."""
+
+    name = ""
+
+    def apply(self, query, value):
+        from app.core.scope import _user
+
+        user = _user()
+        return alerts.visible_alerts(query, user) if user is not None else query.filter(alerts.Alert.id < 0)
+
+
+class AlertView(BaseModelView):
+    """预警中心: open alerts first; 处理 records what was done; the nightly `flask alerts` raises and escalates."""
+
+    datamodel = SQLAInterface(alerts.Alert)
+    class_permission_name = "Alert"
+    title = gettext_lazy("Alert Centre")
+    base_permissions = ["can_read", "can_handle"]
+    base_filters = [["id", FilterAlertScope, None]]
+    base_order = ("raised_at", "desc")
+    list_columns = [
+        "raised_at",
+        "kind_label",
+        "title",
+        "level_label",
+        "owner",
+        "status_label",
+        "deadline_at",
+        "escalations",
+        "handled_by",
+        "note",
+    ]
+    show_columns = list_columns + ["url", "handled_at"]
+    search_columns = ["kind", "status", "level", "owner", "raised_at"]
+    order_columns = ["raised_at", "deadline_at"]
+    label_columns = {
+        "raised_at": gettext_lazy("Raised At"),
+        "kind": gettext_lazy("Alert Kind"),
+        "kind_label": gettext_lazy("Alert Kind"),
+        "title": gettext_lazy("Alert"),
+        "level": gettext_lazy("Level"),
+        "level_label": gettext_lazy("Level"),
+        "owner": gettext_lazy("Salesperson"),
+        "status": gettext_lazy("Status"),
+        "status_label": gettext_lazy("Status"),
+        "deadline_at": gettext_lazy("Escalates At"),
+        "escalations": gettext_lazy("Escalations"),
+        "handled_by": gettext_lazy("Handled By"),
+        "handled_at": gettext_lazy("Handled At"),
+        "note": gettext_lazy("What was done"),
+        "url": gettext_lazy("Link"),
+    }
+    choice_fields = {}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        from markupsafe import Markup, escape
+
+        self.formatters_columns["url"] = lambda v: Markup(f'<a href="{escape(v)}">{escape(v)}</a>') if v else ""
+
+    @fab_action("handle_start", gettext_lazy("Handle"), None, "fa-check", multiple=False, single=True)
+    def handle_start(self, item):
+        item = item[0] if isinstance(item, list) else item
+        return redirect(url_for(".handle", pk=item.id))
+
+    @expose("/handle/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def handle(self, pk):
+        item = self._scoped_get(pk)
+        if item is None:
+            abort(404)
+        if request.method == "POST":
+            try:
+                alerts.handle(db.session, item, g.user, request.form.get("comment"))
+                db.session.commit()
+                flash(gettext("Alert handled."), "success")
+                return redirect(url_for(".list"))
+            except BusinessError as e:
+                db.session.rollback()
+                flash(str(e), "danger")
+        return self.render_template(
+            "core/action_form.html",
+            title=gettext("Handle"),
+            subject=item.title,
+            choices=None,
+            choice_label="",
+            comment_label=gettext("What was done"),
+            comment_required=True,
+            submit_label=gettext("Handle"),
+            back_url=url_for(".list"),
+        )

@@ -9,7 +9,19 @@ from decimal import Decimal
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import declared_attr, relationship
 
 from app.core.formatting import local_today
@@ -161,6 +173,11 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
     approved_at = Column(DateTime)
     lines = relationship(
         "SalesOrderLine", back_populates="order", cascade="all, delete-orphan", order_by="SalesOrderLine.line_no"
+    )
+    # statistics read approved orders by date (and a salesperson's by owner and date)
+    __table_args__ = (
+        Index("ix_sales_order_status_date", "status", "doc_date"),
+        Index("ix_sales_order_owner_status_date", "owner_id", "status", "doc_date"),
     )
 
     def approval_amount(self) -> Decimal:
