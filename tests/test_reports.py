@@ -355,3 +355,114 @@ def test_forecast_is_shown_with_its_backtest(app, db, client, api_token):
         result["backtest"]["mae"] == "0.00" and result["backtest"]["months"] == "6" or result["backtest"]["months"] == 6
     )
     assert any("预测" in note for note in result["notes"])
+
+
+def test_purchase_receipts_payments_and_customer_counts(app, db, client, api_token, uid):
+    """Known purchase contracts, receipts, refunds and payments in 2038; customer events of one salesperson."""
+    from app.base_data.models import Product
+    from app.crm.models import ChannelCustomer, CustomerEvent
+    from app.purchase.models import Payment, PurchaseContract, PurchaseContractLine, Supplier
+    from app.sales.models import Refund
+
+    manager, finance = api_token("manager"), api_token("finance")
+    product = Product(model_no=uid("PC"), name="采购报表", purchase_price=D("10"))
+    supplier = Supplier(name=uid("报表供货商"))
+    db.session.add_all([product, supplier])
+    db.session.commit()
+    contracts = []
+    for day, q, status in (
+        (dt.date(2038, 1, 31), "10", "approved"),
+        (dt.date(2038, 4, 1), "5", "approved"),
+        (dt.date(2038, 4, 2), "99", "draft"),
+    ):
+        contract = PurchaseContract(
+            supplier_id=supplier.id, doc_date=day, status=status, total_amount=D(q) * 10, paid_amount=0
+        )
+        contract.lines = [
+            PurchaseContractLine(
+                line_no=1, product_id=product.id, qty=D(q), unit_price=D("10"), discount=D("0"), amount=D(q) * 10
+            )
+        ]
+        db.session.add(contract)
+        contracts.append(contract)
+    db.session.commit()
+    by_quarter = api(
+        client, api_token("purchaser"), "purchase_amount", period="quarter", start="2038-01-01", end="2038-12-31"
+    )
+    assert column(by_quarter, "amount") == {"2038Q1": D("100.00"), "2038Q2": D("50.00"), "2038Q3": 0, "2038Q4": 0}
+    assert {r["period"]: r["contracts"] for r in by_quarter["rows"]}["2038Q2"] == 1  # the draft is not counted
+    # money in and out by month
+    customer = EndCustomer(name=uid("收付客户"), owner_id=user_id(app, "sales1"))
+    db.session.add(customer)
+    db.session.commit()
+    order = make_order(
+        db, app, "sales1", customer, dt.date(2038, 1, 5), [{"product_id": product.id, "qty": "1", "unit_price": "1000"}]
+    )
+    db.session.add_all(
+        [
+            Receipt(order_id=order.id, owner_id=order.owner_id, doc_date=dt.date(2038, 2, 3), amount=D("700.00")),
+            Refund(
+                order_id=order.id,
+                owner_id=order.owner_id,
+                doc_date=dt.date(2038, 2, 20),
+                amount=D("50.00"),
+                reason="少发",
+            ),
+            Payment(contract_id=contracts[0].id, doc_date=dt.date(2038, 2, 10), amount=D("80.00")),
+        ]
+    )
+    db.session.commit()
+    feb = {
+        r["period"]: r
+        for r in api(client, finance, "receipts_payments", period="month", start="2038-02-01", end="2038-03-31")["rows"]
+    }
+    assert (
+        D(feb["2038-02"]["receipts"]),
+        D(feb["2038-02"]["refunds"]),
+        D(feb["2038-02"]["payments"]),
+        D(feb["2038-02"]["net"]),
+    ) == (D("700.00"), D("50.00"), D("80.00"), D("570.00"))
+    assert D(feb["2038-03"]["net"]) == 0
+    # customer counts: sales2 gains a channel in 2038 by a claim and loses one to churn
+    sales2 = user_id(app, "sales2")
+    channel = ChannelCustomer(name=uid("计数渠道"), owner_id=sales2)
+    db.session.add(channel)
+    db.session.commit()
+    db.session.add_all(
+        [
+            CustomerEvent(
+                kind="channel",
+                customer_id=channel.id,
+                action="claim_approved",
+                to_owner_id=sales2,
+                at=dt.datetime(2038, 6, 1, 3, 0),
+            ),
+            CustomerEvent(
+                kind="channel",
+                customer_id=channel.id,
+                action="churn",
+                from_owner_id=sales2,
+                at=dt.datetime(2038, 7, 1, 3, 0),
+                counts_as_churn=True,
+            ),
+            CustomerEvent(
+                kind="channel",
+                customer_id=channel.id,
+                action="churn",
+                from_owner_id=sales2,
+                at=dt.datetime(2039, 7, 1, 3, 0),
+                counts_as_churn=True,
+            ),  # outside the range
+        ]
+    )
+    db.session.commit()
+    rows = api(client, manager, "customer_counts", start="2038-01-01", end="2038-12-31", salesperson_id=str(sales2))[
+        "rows"
+    ]
+    assert len(rows) == 1
+    assert (rows[0]["channel_converted"], rows[0]["channel_churned"]) == (1, 1)
+    assert rows[0]["channel_held"] >= 1
+    # a salesperson's receipts report is not theirs to read (finance report), and their counts are their own
+    assert client.get("/api/v1/report/receipts_payments", headers=api_token("sales1")).status_code == 403
+    mine = api(client, api_token("sales2"), "customer_counts", start="2038-01-01", end="2038-12-31")["rows"]
+    assert len(mine) <= 1 and all(r["channel_churned"] == 1 for r in mine)

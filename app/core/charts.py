@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 from decimal import Decimal
+from io import BytesIO
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, send_file, send_from_directory
+from flask_appbuilder import BaseView
 from flask_babel import gettext
 
 from app.core import excel
@@ -142,3 +144,36 @@ def result_xlsx(title: str, columns, rows, totals) -> bytes:
     if totals:
         body.append(tuple(totals.get(c.key) for c in columns))
     return excel.xlsx_bytes(title, cols, body)
+
+
+def xlsx_response(title: str, columns, rows, totals):
+    from app.core.formatting import local_today
+
+    return send_file(
+        BytesIO(result_xlsx(title, columns, rows, totals)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"{title}_{local_today():%Y%m%d}.xlsx",
+    )
+
+
+class ChartView(BaseView):
+    """Base of every chart page: the same figures as a page (filters, chart, table) or as the Excel download."""
+
+    chart_template = "core/chart_page.html"
+
+    def chart_response(self, title: str, columns, rows, totals, spec: dict, *, as_xlsx: bool, **page):
+        """`page` carries the filter form's values (params, periodic, period_choices, filter_fields, xlsx_url,
+        notes, fmt) for the template."""
+        if as_xlsx:
+            return xlsx_response(title, columns, rows, totals)
+        option = echarts_option(title, columns, rows, totals, spec)
+        return self.render_template(
+            self.chart_template,
+            title=title,
+            columns=columns,
+            rows=rows,
+            totals=totals,
+            option_json=option_json(option),
+            **page,
+        )

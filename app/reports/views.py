@@ -1,9 +1,7 @@
 """统计报表 pages and the report API: one chart page and one JSON/Excel endpoint serve every report."""
 
-from io import BytesIO
-
-from flask import abort, flash, g, redirect, request, send_file, url_for
-from flask_appbuilder import BaseView, expose, has_access
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.api import BaseApi, expose as api_expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
@@ -13,7 +11,7 @@ from flask_babel import gettext, lazy_gettext as gettext_lazy
 
 from app.core import charts
 from app.core.errors import BusinessError
-from app.core.formatting import format_money, format_qty, local_today
+from app.core.formatting import format_money, format_qty
 from app.core.roles import METHOD_PERMISSIONS
 from app.core.views import BaseModelView
 from app.extensions import db
@@ -34,15 +32,6 @@ def format_cell(value, kind: str):
     return value
 
 
-def _filename(report) -> str:
-    return f"{report.title}_{local_today():%Y%m%d}.xlsx"
-
-
-def _xlsx(report, result):
-    data = charts.result_xlsx(str(report.title), result.columns, result.rows, result.totals)
-    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=_filename(report))
-
-
 def serialise(result) -> dict:
     """JSON: exact decimal strings, the same numbers as the page and the Excel file."""
 
@@ -59,7 +48,7 @@ def serialise(result) -> dict:
     }
 
 
-class ReportView(BaseView):
+class ReportView(charts.ChartView):
     route_base = "/reports"
     class_permission_name = "Reports"
     method_permission_name = METHOD_PERMISSIONS
@@ -90,22 +79,19 @@ class ReportView(BaseView):
             result = services.run(db.session, name, params)
         except BusinessError as e:
             abort(e.status_code, description=str(e))
-        if request.args.get("format") == "xlsx":
-            return _xlsx(report, result)
-        option = charts.echarts_option(str(report.title), result.columns, result.rows, result.totals, result.chart)
-        return self.render_template(
-            "core/chart_page.html",
-            title=str(report.title),
+        return self.chart_response(
+            str(report.title),
+            result.columns,
+            result.rows,
+            result.totals,
+            result.chart,
+            as_xlsx=request.args.get("format") == "xlsx",
             params=params,
             periodic=report.periodic,
             period_choices=[(k, str(v)) for k, v in periods.PERIODS.items()],
             filter_fields=self._filters(report, params),
-            columns=result.columns,
-            rows=result.rows,
-            totals=result.totals,
             notes=result.notes,
             fmt=format_cell,
-            option_json=charts.option_json(option),
             xlsx_url=url_for(".report", name=name, **{**request.args.to_dict(), "format": "xlsx"}),
         )
 
@@ -155,7 +141,7 @@ class ReportApi(BaseApi):
         except BusinessError as e:
             return self.response(e.status_code, message=str(e))
         if request.args.get("format") == "xlsx":
-            return _xlsx(report, result)
+            return charts.xlsx_response(str(report.title), result.columns, result.rows, result.totals)
         return self.response(200, **serialise(result))
 
 
