@@ -231,6 +231,12 @@ def sync_roles(appbuilder) -> dict[str, int]:
         if not sm.find_role(role_name):
             sm.add_role(role_name)
     appbuilder.add_permissions(update_perms=True)
+    # FAB prunes a view's permissions down to that view's own set, so when a read-only view shares a resource with
+    # a full one, the order of registration decided what survived a first start. Declared permissions always exist:
+    for res in RESOURCES.values():
+        for perms in res.access.values():
+            for perm in perms:
+                sm.add_permission_view_menu(f"can_{perm}", res.name)
     pvms = session.query(PermissionView).all()
     index = {(pv.permission.name, pv.view_menu.name): pv for pv in pvms if pv.permission and pv.view_menu}
     counts = {}

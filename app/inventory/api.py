@@ -136,7 +136,7 @@ StockTransferLineApi = _line_api(m.StockTransferLine, "stock_transfer_line", "St
 class StockApi(BaseApi):
     datamodel = SQLAInterface(m.StockBalance)
     resource_name = "stock"
-    class_permission_name = "Stock"
+    class_permission_name = "StockBalance"
     base_permissions = ["can_read"]
     list_columns = show_columns = [
         "id",

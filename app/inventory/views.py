@@ -347,7 +347,7 @@ class StockBalanceView(BaseModelView):
     """产品库存: on hand per product and warehouse, with what approved orders reserve and what is available."""
 
     datamodel = SQLAInterface(m.StockBalance)
-    class_permission_name = "Stock"
+    class_permission_name = "StockBalance"  # not "Stock": that is the menu item's name
     title = _("Stock")
     base_permissions = ["can_read"]
     list_columns = ["product.model_no", "product.name", "product.category", "warehouse", "qty", "reserved", "available"]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask import url_for
 from flask_babel import gettext
-from sqlalchemy import func
+from sqlalchemy import case, func
 
 from app.core import charts, workflow
 from app.core.formatting import local_today
@@ -45,7 +45,8 @@ def receivables(session, user) -> dict:
     outstanding = SalesOrder.total_amount - SalesOrder.received_amount + SalesOrder.refunded_amount
     query = session.query(
         func.coalesce(func.sum(outstanding), 0),
-        func.coalesce(func.sum(func.coalesce(outstanding, 0)).filter(SalesOrder.due_date < local_today()), 0),
+        # CASE, not FILTER (…): MariaDB has no aggregate FILTER clause
+        func.coalesce(func.sum(case((SalesOrder.due_date < local_today(), outstanding), else_=0)), 0),
     ).filter(SalesOrder.status == workflow.APPROVED, outstanding > Decimal("0.005"))
     if not sees_all(user):
         query = query.filter(SalesOrder.owner_id == user.id)

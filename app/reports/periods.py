@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import func
+from sqlalchemy import func, literal_column
 
 from app.core.errors import BusinessError
 
@@ -19,11 +19,13 @@ def bucket_expr(session, column, period: str):
     """SQL text key of the date column: YYYY-MM-DD for days, YYYY-MM for everything coarser (rolled up after)."""
     dialect = session.get_bind().dialect.name
     daily = period == DAY
+    # the format is a literal, not a bound parameter: PostgreSQL only matches the SELECT and GROUP BY expressions
+    # when their text is identical
     if dialect == "postgresql":
-        return func.to_char(column, "YYYY-MM-DD" if daily else "YYYY-MM")
+        return func.to_char(column, literal_column("'YYYY-MM-DD'" if daily else "'YYYY-MM'"))
     if dialect in ("mysql", "mariadb"):
-        return func.date_format(column, "%Y-%m-%d" if daily else "%Y-%m")
-    return func.strftime("%Y-%m-%d" if daily else "%Y-%m", column)
+        return func.date_format(column, literal_column("'%Y-%m-%d'" if daily else "'%Y-%m'"))
+    return func.strftime(literal_column("'%Y-%m-%d'" if daily else "'%Y-%m'"), column)
 
 
 def key_of(day: dt.date, period: str) -> str:

@@ -540,7 +540,7 @@ class ReceivableView(OrderColumnsMixin, BaseModelView):
 class ReceivedView(OrderColumnsMixin, BaseModelView):
     """已收目录: orders that received money, with the commission on them."""
 
-    class_permission_name = "Received"
+    class_permission_name = "ReceivedList"  # not "Received": that is the menu item's name
     title = _("Received")
     base_permissions = ["can_read"]
     base_filters = [["id", FilterReceived, None]]
