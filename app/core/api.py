@@ -1,7 +1,8 @@
 """Base REST API: same permissions and data scope as the pages; errors as JSON {"message"} in Chinese, never 500."""
 
 from flask import g, request
-from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.api import ModelRestApi, expose, protect, safe
+from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext
 from marshmallow import fields as mm_fields
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -172,6 +173,38 @@ class WorkflowApiMixin(ActionApiMixin):
             return self._state(item)
 
         return self._run(run)
+
+    @expose("/<int:pk>/submit", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_submit")
+    def api_submit(self, pk):
+        """Submit for approval (提交审核); optional {"comment"}."""
+        return self._transition("submit", pk)
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_approve")
+    def api_approve(self, pk):
+        """Approve at the current level (审核通过); optional {"comment"}."""
+        return self._transition("approve", pk)
+
+    @expose("/<int:pk>/reject", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_reject")
+    def api_reject(self, pk):
+        """Reject (驳回); {"comment"} — the reason — is required."""
+        return self._transition("reject", pk)
+
+    @expose("/<int:pk>/reopen", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_reopen")
+    def api_reopen(self, pk):
+        """A rejected document back to draft."""
+        return self._transition("reopen", pk)
 
 
 class LinesApiMixin:

@@ -89,38 +89,6 @@ class PurchaseContractApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
         services.ensure_contract_editable(item, g.user)
         super().pre_delete(item)
 
-    @expose("/<int:pk>/submit", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_submit")
-    def api_submit(self, pk):
-        """Submit the contract for approval."""
-        return self._transition("submit", pk)
-
-    @expose("/<int:pk>/approve", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_approve")
-    def api_approve(self, pk):
-        """Approve at the current level."""
-        return self._transition("approve", pk)
-
-    @expose("/<int:pk>/reject", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_reject")
-    def api_reject(self, pk):
-        """Reject; {"comment"} (审批不通过原因) is required."""
-        return self._transition("reject", pk)
-
-    @expose("/<int:pk>/reopen", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_reopen")
-    def api_reopen(self, pk):
-        """A rejected contract back to draft."""
-        return self._transition("reopen", pk)
-
 
 class PurchaseContractLineApi(BaseApi):
     datamodel = SQLAInterface(m.PurchaseContractLine)

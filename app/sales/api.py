@@ -6,7 +6,7 @@ from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 
-from app.core.api import BaseApi, LinesApiMixin, WorkflowApiMixin
+from app.core.api import ActionApiMixin, BaseApi, LinesApiMixin, WorkflowApiMixin
 from app.extensions import db
 from app.sales import models as m, services, views
 
@@ -38,7 +38,7 @@ HEADER_COLUMNS = [
 ]
 
 
-class QuotationApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
+class QuotationApi(LinesApiMixin, ActionApiMixin, BaseApi):
     datamodel = SQLAInterface(m.Quotation)
     resource_name = "quotation"
     class_permission_name = "Quotation"
@@ -113,38 +113,6 @@ class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
     def pre_delete(self, item):
         services.ensure_deletable(item, g.user)
         super().pre_delete(item)
-
-    @expose("/<int:pk>/submit", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_submit")
-    def api_submit(self, pk):
-        """Submit for approval (credit control applies)."""
-        return self._transition("submit", pk)
-
-    @expose("/<int:pk>/approve", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_approve")
-    def api_approve(self, pk):
-        """Approve at the current level; red-line prices need a sales manager."""
-        return self._transition("approve", pk)
-
-    @expose("/<int:pk>/reject", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_reject")
-    def api_reject(self, pk):
-        """Reject; {"comment"} is required."""
-        return self._transition("reject", pk)
-
-    @expose("/<int:pk>/reopen", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_reopen")
-    def api_reopen(self, pk):
-        """A rejected order back to draft."""
-        return self._transition("reopen", pk)
 
     @expose("/<int:pk>/cancel", methods=["POST"])
     @protect()
@@ -296,22 +264,6 @@ class CommissionApi(WorkflowApiMixin, BaseApi):
     order_columns = ["id", "number", "doc_date", "amount"]
     workflow_services = views.CommissionView.workflow_services
 
-    @expose("/<int:pk>/approve", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_approve")
-    def api_approve(self, pk):
-        """Approve a commission claim."""
-        return self._transition("approve", pk)
-
-    @expose("/<int:pk>/reject", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_reject")
-    def api_reject(self, pk):
-        """Reject a claim ({"comment"} required); its base can be claimed again."""
-        return self._transition("reject", pk)
-
     @expose("/<int:pk>/pay", methods=["POST"])
     @protect()
     @safe
@@ -359,30 +311,6 @@ class ExpenseApi(WorkflowApiMixin, BaseApi):
     def pre_delete(self, item):
         services.ensure_expense_editable(item, g.user)
         super().pre_delete(item)
-
-    @expose("/<int:pk>/submit", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_submit")
-    def api_submit(self, pk):
-        """Submit the claim for approval."""
-        return self._transition("submit", pk)
-
-    @expose("/<int:pk>/approve", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_approve")
-    def api_approve(self, pk):
-        """Approve the claim."""
-        return self._transition("approve", pk)
-
-    @expose("/<int:pk>/reject", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("api_reject")
-    def api_reject(self, pk):
-        """Reject; {"comment"} is required."""
-        return self._transition("reject", pk)
 
 
 class CustomerPriceApi(BaseApi):
