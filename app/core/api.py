@@ -152,6 +152,17 @@ class ActionApiMixin:
             raise BusinessError(gettext("Not found."), 404)
         return item
 
+    def _apply(self, pk, service):
+        """Run service(session, item, user, comment) on one document in scope; answer its new status."""
+
+        def run():
+            item = self._item(pk)
+            service(db.session, item, g.user, self._comment())
+            db.session.commit()
+            return self._state(item)
+
+        return self._run(run)
+
     def _state(self, item):
         db.session.refresh(item)
         return self.response(200, message=gettext("OK"), id=item.id, status=item.status)
@@ -166,13 +177,7 @@ class WorkflowApiMixin(ActionApiMixin):
         return self.workflow_services.get(name) or getattr(workflow, name)
 
     def _transition(self, name, pk):
-        def run():
-            item = self._item(pk)
-            self._workflow(name)(db.session, item, g.user, self._comment())
-            db.session.commit()
-            return self._state(item)
-
-        return self._run(run)
+        return self._apply(pk, self._workflow(name))
 
     @expose("/<int:pk>/submit", methods=["POST"])
     @protect()

@@ -1,7 +1,6 @@
 """Inventory REST resources (API.md): the four stock documents with their lines and `confirm`, the balances
 (`stock`) and the ledger (`stock_move`), both read-only."""
 
-from flask import g
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
@@ -39,14 +38,7 @@ class StockDocumentApi(LinesApiMixin, ActionApiMixin, BaseApi):
     @permission_name("api_confirm")
     def api_confirm(self, pk):
         """Post the document: 确定入库 / 确定出库 / 确定盘点 / 确定调拨."""
-
-        def run():
-            item = self._item(pk)
-            services.confirm(db.session, item, g.user)
-            db.session.commit()
-            return self._state(item)
-
-        return self._run(run)
+        return self._apply(pk, lambda session, item, user, _comment: services.confirm(session, item, user))
 
     @expose("/<int:pk>/invoice_no", methods=["POST"])
     @protect()

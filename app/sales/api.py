@@ -120,14 +120,7 @@ class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
     @permission_name("api_cancel")
     def api_cancel(self, pk):
         """Cancel an order with nothing shipped and nothing kept received."""
-
-        def run():
-            item = self._item(pk)
-            services.cancel_order(db.session, item, g.user, self._comment())
-            db.session.commit()
-            return self._state(item)
-
-        return self._run(run)
+        return self._apply(pk, services.cancel_order)
 
     @expose("/<int:pk>/credit_override", methods=["POST"])
     @protect()
@@ -135,14 +128,7 @@ class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
     @permission_name("api_credit_override")
     def api_credit_override(self, pk):
         """A sales manager accepts the customer's current exposure for this order; {"comment"} is the reason."""
-
-        def run():
-            item = self._item(pk)
-            services.override_credit(db.session, item, g.user, self._comment())
-            db.session.commit()
-            return self._state(item)
-
-        return self._run(run)
+        return self._apply(pk, services.override_credit)
 
     @expose("/<int:pk>/commission", methods=["POST"])
     @protect()
@@ -270,14 +256,7 @@ class CommissionApi(WorkflowApiMixin, BaseApi):
     @permission_name("api_pay")
     def api_pay(self, pk):
         """Finance records the payout; {"comment"} is the payout note."""
-
-        def run():
-            item = self._item(pk)
-            services.pay_commission(db.session, item, g.user, self._comment())
-            db.session.commit()
-            return self._state(item)
-
-        return self._run(run)
+        return self._apply(pk, services.pay_commission)
 
 
 class ExpenseApi(WorkflowApiMixin, BaseApi):
