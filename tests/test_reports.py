@@ -466,3 +466,53 @@ def test_purchase_receipts_payments_and_customer_counts(app, db, client, api_tok
     assert client.get("/api/v1/report/receipts_payments", headers=api_token("sales1")).status_code == 403
     mine = api(client, api_token("sales2"), "customer_counts", start="2038-01-01", end="2038-12-31")["rows"]
     assert len(mine) <= 1 and all(r["channel_churned"] == 1 for r in mine)
+
+
+def test_daily_sales_report(app, db, client, api_token, uid):
+    """销售日报 of one day: orders taken (submitted or approved), shipped value and receipts per salesperson."""
+    from app.base_data.models import Product, Warehouse
+
+    keeper, manager = api_token("keeper"), api_token("manager")
+    wh = Warehouse(name=uid("日报仓"))
+    product = Product(model_no=uid("DR"), name="日报产品", sale_price=D("50"))
+    customer = EndCustomer(name=uid("日报客户"), owner_id=user_id(app, "sales1"))
+    db.session.add_all([wh, product, customer])
+    db.session.commit()
+    day = dt.date(2039, 5, 6)
+    line = [{"product_id": product.id, "qty": "4", "unit_price": "50"}]
+    shipped = make_order(db, app, "sales1", customer, day, line)  # approved: 200.00
+    make_order(db, app, "sales1", customer, day, line, status=workflow.SUBMITTED)  # 200.00
+    make_order(db, app, "sales1", customer, day, line, status="draft")  # not taken yet
+    db.session.add(Receipt(order_id=shipped.id, owner_id=shipped.owner_id, doc_date=day, amount=D("120.00")))
+    db.session.commit()
+    for resource, body in (
+        (
+            "stock_in",
+            {
+                "warehouse": wh.id,
+                "doc_date": "2039-05-01",
+                "lines": [{"product_id": product.id, "qty": "9", "unit_cost": "20"}],
+            },
+        ),
+        (
+            "stock_out",
+            {
+                "warehouse": wh.id,
+                "order": shipped.id,
+                "doc_date": "2039-05-06",
+                "lines": [{"product_id": product.id, "qty": "3"}],
+            },
+        ),
+    ):
+        doc_id = client.post(f"/api/v1/{resource}/", json=body, headers=keeper).json["id"]
+        assert client.post(f"/api/v1/{resource}/{doc_id}/confirm", json={}, headers=keeper).status_code == 200
+    rows = api(client, manager, "daily_sales", end="2039-05-06", start="2039-05-06")["rows"]
+    mine = [r for r in rows if r["salesperson"] == db.session.get(EndCustomer, customer.id).owner.get_full_name()]
+    assert len(mine) == 1
+    assert (mine[0]["orders"], D(mine[0]["ordered"]), D(mine[0]["shipped"]), D(mine[0]["received"])) == (
+        2,
+        D("400.00"),
+        D("150.00"),
+        D("120.00"),
+    )
+    assert api(client, api_token("sales2"), "daily_sales", end="2039-05-06", start="2039-05-06")["rows"] == []

@@ -19,6 +19,7 @@ MENU = [
     ("receivables_aging", "Receivables Aging", "fa-hourglass-half"),
     ("top_customers", "Top 10 Customers", "fa-trophy"),
     ("target_achievement", "Target Achievement", "fa-bullseye"),
+    ("daily_sales", "Daily Sales Report", "fa-calendar-check-o"),
 ]
 
 

@@ -807,5 +807,60 @@ def profit(session, params: Params) -> Result:
     return Result(columns, rows, {"type": "bar", "x": "model_no", "series": ["revenue", "profit"]}, totals_row)
 
 
+@report("daily_sales", _("Daily Sales Report"), filters=("salesperson",), periodic=False)
+def daily_sales(session, params: Params) -> Result:
+    """销售日报: per salesperson, the orders taken (submitted or approved), goods shipped and money received on the
+    end date (the start date is not used)."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.inventory.models import POSTED, StockOut, StockOutLine
+    from app.sales.models import Receipt, SalesOrder, SalesOrderLine
+
+    day = params.end
+    taken = select(SalesOrder.owner_id, func.count(SalesOrder.id), func.sum(SalesOrder.total_amount)).where(
+        SalesOrder.doc_date == day, SalesOrder.status.in_((workflow.SUBMITTED, workflow.APPROVED))
+    )
+    net_price = SalesOrderLine.unit_price * (100 - SalesOrderLine.discount) / 100
+    shipped = (
+        select(SalesOrder.owner_id, func.sum(StockOutLine.qty * net_price))
+        .join(StockOut, StockOut.id == StockOutLine.doc_id)
+        .join(SalesOrderLine, SalesOrderLine.id == StockOutLine.order_line_id)
+        .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
+        .where(StockOut.status == POSTED, StockOut.doc_date == day)
+    )
+    received = select(Receipt.owner_id, func.sum(Receipt.amount)).where(Receipt.doc_date == day)
+    if params.salesperson_id:
+        taken = taken.where(SalesOrder.owner_id == params.salesperson_id)
+        shipped = shipped.where(SalesOrder.owner_id == params.salesperson_id)
+        received = received.where(Receipt.owner_id == params.salesperson_id)
+    rows_by: dict[int, dict] = defaultdict(lambda: {"orders": 0, "ordered": ZERO, "shipped": ZERO, "received": ZERO})
+    for owner_id, count, amount in session.execute(taken.group_by(SalesOrder.owner_id)):
+        rows_by[owner_id].update(orders=int(count), ordered=money(amount))
+    for owner_id, amount in session.execute(shipped.group_by(SalesOrder.owner_id)):
+        rows_by[owner_id]["shipped"] = money(amount)
+    for owner_id, amount in session.execute(received.group_by(Receipt.owner_id)):
+        rows_by[owner_id]["received"] = money(amount)
+    rows_by.pop(None, None)
+    names = {u.id: u.get_full_name() for u in session.query(User).filter(User.id.in_(list(rows_by)))} if rows_by else {}
+    rows = [
+        {"salesperson": names.get(o, ""), **v} for o, v in sorted(rows_by.items(), key=lambda kv: names.get(kv[0], ""))
+    ]
+    columns = [
+        Col("salesperson", _("Salesperson")),
+        Col("orders", _("Orders"), INT),
+        Col("ordered", _("Orders Taken (¥)"), MONEY),
+        Col("shipped", _("Shipped (¥)"), MONEY),
+        Col("received", _("Received (¥)"), MONEY),
+    ]
+    result = Result(
+        columns,
+        rows,
+        {"type": "bar", "x": "salesperson", "series": ["ordered", "shipped", "received"]},
+        _totals(rows, columns),
+    )
+    result.notes.append(gettext("Figures of %(day)s.", day=day.isoformat()))
+    return result
+
+
 def visible_reports(user) -> list[Report]:
     return [r for r in REPORTS.values() if may_see(r, user)]
