@@ -246,9 +246,13 @@ def test_supplier_add_contact_search_and_duplicates(app, db, as_user, uid):
     assert 'id="model_form"' in page and _alerts(page)  # FAB's unique check on the field
     upper = name.upper()
     resp = purchaser.post("/supplierview/add", data={**form, "name": upper})
-    assert _alerts(_follow(purchaser, resp)) == [
-        _t(app, "%(label)s “%(value)s” already exists.", label=_t(app, "Supplier Name"), value=upper)
-    ]
+    if resp.status_code == 200:
+        # MariaDB compares names case-insensitively, so FAB's own unique check on the field refuses it first
+        assert 'id="model_form"' in resp.get_data(as_text=True) and _alerts(resp.get_data(as_text=True))
+    else:
+        assert _alerts(_follow(purchaser, resp)) == [
+            _t(app, "%(label)s “%(value)s” already exists.", label=_t(app, "Supplier Name"), value=upper)
+        ]
     db.session.expire_all()
     assert db.session.query(Supplier).filter(Supplier.name.in_([name, upper])).count() == 1
 
