@@ -602,3 +602,76 @@ def test_pool_customers_get_no_orders(client, db, api_token, world, uid):
     )
     assert resp.status_code in (404, 409, 422)
     assert db.session.query(SalesOrder).filter_by(end_customer_id=pooled.id).count() == 0
+
+
+def test_sales_invoices_for_several_orders_never_beyond_the_total(app, client, db, api_token, world, uid):
+    sales1, finance = api_token("sales1"), api_token("finance")
+    first = create_order(client, sales1, world, lines=[{"product_id": world["p1"], "qty": "1", "unit_price": "1130"}])
+    second = create_order(client, sales1, world, lines=[{"product_id": world["p2"], "qty": "1", "unit_price": "200"}])
+    approve_order(client, api_token, first)
+    approve_order(client, api_token, second)
+    number = uid("FP")
+    body = {
+        "invoice_no": number,
+        "invoice_date": "2026-11-25",
+        "end_customer": world["customer"],
+        "tax_rate": "13",
+        "lines": [{"order_id": first}, {"order_id": second, "amount": "100.00"}],
+    }
+    assert client.post("/api/v1/sales_invoice/", json=body, headers=sales1).status_code == 403  # finance issues
+    resp = client.post("/api/v1/sales_invoice/", json=body, headers=finance)
+    assert resp.status_code == 201, resp.json
+    invoice_id = resp.json["id"]
+    shown = client.get(f"/api/v1/sales_invoice/{invoice_id}", headers=finance).json["result"]
+    # 1,230.00 with tax at 13%: 1,088.50 without (1230 / 1.13 = 1088.495…), tax 141.50
+    assert (D(str(shown["amount"])), D(str(shown["net_amount"])), D(str(shown["tax_amount"]))) == (
+        D("1230.00"),
+        D("1088.50"),
+        D("141.50"),
+    )
+    assert (fresh_order(db, first).uninvoiced_amount, fresh_order(db, second).uninvoiced_amount) == (D("0"), D("100"))
+    # beyond what is left, a draft order, another customer's order, the same number twice: refused, nothing written
+    over = {**body, "invoice_no": uid("FP"), "lines": [{"order_id": second, "amount": "100.01"}]}
+    resp = client.post("/api/v1/sales_invoice/", json=over, headers=finance)
+    assert resp.status_code == 409 and "¥100.00" in resp.json["message"]
+    draft = create_order(client, sales1, world)
+    resp = client.post(
+        "/api/v1/sales_invoice/",
+        json={**body, "invoice_no": uid("FP"), "lines": [{"order_id": draft}]},
+        headers=finance,
+    )
+    assert resp.status_code == 409
+    stranger = EndCustomer(name=uid("别家"), owner_id=user_id(app, "sales1"))
+    db.session.add(stranger)
+    db.session.commit()
+    resp = client.post("/api/v1/sales_invoice/", json={**over, "end_customer": stranger.id}, headers=finance)
+    assert resp.status_code == 400
+    assert client.post(
+        "/api/v1/sales_invoice/", json={**body, "lines": [{"order_id": second, "amount": "1"}]}, headers=finance
+    ).status_code in (409, 422)
+    assert fresh_order(db, second).invoiced_amount == D("100.00")
+    # voided by finance: the orders can be invoiced again
+    assert client.delete(f"/api/v1/sales_invoice/{invoice_id}", headers=finance).status_code == 200
+    assert (fresh_order(db, first).invoiced_amount, fresh_order(db, second).invoiced_amount) == (D("0"), D("0"))
+    # the page: add with order lines, the list totals
+    page = login_page(app, "finance")
+    form = {
+        "invoice_no": uid("FP"),
+        "invoice_date": "2026-11-26",
+        "end_customer": str(world["customer"]),
+        "tax_rate": "6",
+        "note": "",
+        "lines-0-order_id": str(second),
+        "lines-0-amount": "106.00",
+        "lines-0-note": "",
+    }
+    resp = page.post("/salesinvoiceview/add", data=form)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-800:]
+    assert fresh_order(db, second).invoiced_amount == D("106.00")
+    assert 'id="list-totals"' in page.get("/salesinvoiceview/list/").get_data(as_text=True)
+
+
+def login_page(app, username):
+    from tests.conftest import login
+
+    return login(app.test_client(), username)

@@ -194,11 +194,15 @@ class LinesFormMixin:
         widgets["edit"].template_args.update(self._lines_args())
         return widgets
 
+    def line_choices(self, column: LineColumn) -> list[tuple[int, str]]:
+        """Options of a select column of the lines: products, or what the view offers (orders to invoice …)."""
+        return self.product_choices() if column.kind == "product" else []
+
     def _lines_args(self) -> dict:
         return {
             "line_columns": self.line_columns,
             "line_rows": getattr(g, "line_rows", None) or [{}],
-            "products": self.product_choices(),
+            "choices": {c.key: self.line_choices(c) for c in self.line_columns if c.kind in ("product", "choice")},
             "price_url": url_for(f"{self.endpoint}.{self.price_endpoint}") if self.price_endpoint else "",
         }
 

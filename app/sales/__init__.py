@@ -18,6 +18,7 @@ LINE_ACCESS = {role: READ for role in ORDER_ACCESS}
 MONEY_READ = {"Admin": READ, "SalesManager": READ, "Salesperson": READ, "Finance": READ, "Executive": READ}
 RECEIPT_ACCESS = {**MONEY_READ, "Admin": WRITE, "SalesManager": WRITE, "Salesperson": WRITE, "Finance": WRITE}
 REFUND_ACCESS = {**MONEY_READ, "Admin": WRITE, "SalesManager": WRITE, "Finance": WRITE}
+INVOICE_ACCESS = {**MONEY_READ, "Admin": WRITE, "Finance": WRITE}
 PRICE_ACCESS = {**MONEY_READ, "Admin": WRITE, "SalesManager": WRITE}
 COMMISSION_ACCESS = {
     **MONEY_READ,
@@ -40,6 +41,8 @@ TABLE_LABELS = {
     "customer_price": _("Customer Prices"),
     "price_break": _("Volume Prices"),
     "commission_rate": _("Commission Rates"),
+    "sales_invoice": _("Sales Invoices"),
+    "sales_invoice_line": _("Sales Invoices"),
 }
 
 
@@ -80,6 +83,15 @@ def register(appbuilder) -> None:
         (views.ReceivedView, "Received", _("Received"), "fa-check-circle", MONEY_READ, None, sales),
         (views.ReceiptView, "Receipts", _("Receipts"), "fa-money", RECEIPT_ACCESS, api.ReceiptApi, sales),
         (views.RefundView, "Refunds", _("Refunds"), "fa-reply", REFUND_ACCESS, api.RefundApi, sales),
+        (
+            views.SalesInvoiceView,
+            "Sales Invoices",
+            _("Sales Invoices"),
+            "fa-ticket",
+            INVOICE_ACCESS,
+            api.SalesInvoiceApi,
+            sales,
+        ),
         (
             views.CustomerPriceView,
             "Customer Prices",

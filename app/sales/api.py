@@ -97,6 +97,7 @@ class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
         "approval_level",
         "price_exception",
         "credit_override_reason",
+        "invoiced_amount",
     ]
     show_columns = list_columns + [
         f"lines.{c}" for c in ("id", "line_no", "qty", "unit_price", "discount", "amount", "shipped_qty")
@@ -308,3 +309,35 @@ class CustomerPriceApi(BaseApi):
     add_columns = edit_columns = views.CustomerPriceView.add_columns
     search_columns = ["end_customer", "product"]
     validator = staticmethod(services.validate_customer_price)
+
+
+class SalesInvoiceApi(LinesApiMixin, BaseApi):
+    """销售发票: {"invoice_no", "invoice_date", "end_customer", "tax_rate", "lines": [{"order_id", "amount"}]}."""
+
+    datamodel = SQLAInterface(m.SalesInvoice)
+    resource_name = "sales_invoice"
+    class_permission_name = "SalesInvoice"
+    include_route_methods = {"get", "get_list", "info", "post", "delete"}
+    list_columns = [
+        "id",
+        "invoice_no",
+        "invoice_date",
+        "end_customer.id",
+        "end_customer.name",
+        "tax_rate",
+        "amount",
+        "net_amount",
+        "tax_amount",
+        "owner.id",
+    ]
+    show_columns = list_columns + ["lines.id", "lines.amount"]
+    add_columns = views.SalesInvoiceView.add_columns
+    search_columns = views.SalesInvoiceView.search_columns
+    order_columns = ["id", "invoice_no", "invoice_date", "amount"]
+    add_query_rel_fields = views.SalesInvoiceView.add_form_query_rel_fields
+
+    def save_document(self, item, rows, is_new):
+        services.issue_invoice(db.session, item, rows, g.user)
+
+    def pre_delete(self, item):
+        services.void_invoice(db.session, item, g.user)

@@ -164,6 +164,7 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
     received_amount = Money(nullable=False, default=ZERO)  # Σ receipts
     refunded_amount = Money(nullable=False, default=ZERO)  # Σ refunds
     commission_base = Money(nullable=False, default=ZERO)  # Σ bases of commissions claimed (not rejected)
+    invoiced_amount = Money(nullable=False, default=ZERO, server_default="0")  # Σ sales invoice lines
     payment_status = Column(String(16), nullable=False, default=UNPAID, index=True)
     price_exception = Column(Boolean, nullable=False, default=False)  # a line below its red-line price
     credit_override_reason = Column(Text)
@@ -186,6 +187,10 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
     @property
     def net_received(self) -> Decimal:
         return Decimal(self.received_amount or 0) - Decimal(self.refunded_amount or 0)
+
+    @property
+    def uninvoiced_amount(self) -> Decimal:
+        return Decimal(self.total_amount or 0) - Decimal(self.invoiced_amount or 0)
 
     @property
     def outstanding_amount(self) -> Decimal:
@@ -360,3 +365,35 @@ class Expense(NumberedMixin, WorkflowMixin, OwnedMixin, TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return self.number or ""
+
+
+class SalesInvoice(OwnedMixin, TimestampMixin, Model):
+    """销售发票: the tax invoice issued to one end customer, for one or several of its orders."""
+
+    __tablename__ = "sales_invoice"
+    __audit__ = True
+    id = Column(Integer, primary_key=True)
+    invoice_no = Column(String(32), nullable=False, unique=True)  # the number printed on the tax invoice
+    invoice_date = Column(Date, nullable=False, index=True, default=local_today)
+    end_customer_id = Column(Integer, ForeignKey("end_customer.id"), nullable=False, index=True)
+    end_customer = relationship("EndCustomer", lazy="joined")
+    tax_rate = Column(Numeric(5, 2, asdecimal=True), nullable=False, default=Decimal("13"))  # percent
+    amount = Money(nullable=False, default=ZERO)  # with tax: Σ lines
+    net_amount = Money(nullable=False, default=ZERO)  # without tax
+    tax_amount = Money(nullable=False, default=ZERO)
+    note = Column(Text)
+    lines = relationship("SalesInvoiceLine", back_populates="invoice", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return self.invoice_no or ""
+
+
+class SalesInvoiceLine(Model):
+    __tablename__ = "sales_invoice_line"
+    id = Column(Integer, primary_key=True)
+    invoice_id = Column(Integer, ForeignKey("sales_invoice.id", ondelete="CASCADE"), nullable=False, index=True)
+    invoice = relationship("SalesInvoice", back_populates="lines")
+    order_id = Column(Integer, ForeignKey("sales_order.id"), nullable=False, index=True)
+    order = relationship("SalesOrder", lazy="joined")
+    amount = Money(nullable=False)  # with tax
+    note = Column(String(255))

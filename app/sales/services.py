@@ -746,6 +746,97 @@ def submit_expense(session, item: Expense, user, comment: str | None = None) -> 
     workflow.submit(session, item, user, comment)
 
 
+# ------------------------------------------------------------------ sales invoices
+
+
+def tax_split(amount: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
+    """(without tax, tax) of an amount with tax: the tax is what is left after rounding the net to the cent."""
+    net = money(Decimal(amount) * HUNDRED / (HUNDRED + Decimal(rate)))
+    return net, money(amount) - net
+
+
+def issue_invoice(session, invoice, rows: list[dict], user) -> None:
+    """销售发票 for one customer's approved orders; no order is invoiced beyond its total (guarded UPDATE)."""
+    from app.sales.models import SalesInvoiceLine
+
+    strip_text(invoice, "invoice_no", "note")
+    if not invoice.invoice_no:
+        raise BusinessError(_("The invoice number is required."), 400, field=_("Invoice No."))
+    if invoice.end_customer is None:
+        raise BusinessError(_("Choose a customer."), 400, field=_("End Customer"))
+    ensure_visible(invoice.end_customer)
+    invoice.end_customer_id = invoice.end_customer.id
+    if invoice.owner is None:
+        invoice.owner = invoice.end_customer.owner
+    if invoice.invoice_date is None:
+        invoice.invoice_date = local_today()
+    rate = Decimal(invoice.tax_rate if invoice.tax_rate is not None else 13)
+    if rate < 0 or rate > 100:
+        raise BusinessError(_("The tax rate must be between 0 and 100%%."), 400)
+    invoice.tax_rate = rate
+    if not isinstance(rows, list) or not rows:
+        raise BusinessError(_("A document needs at least one line."), 400)
+    lines, seen = [], set()
+    for n, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise BusinessError(_("Line %(n)s is not valid.", n=n), 400)
+        try:
+            order = get_order(session, int(row.get("order_id")))
+        except (TypeError, ValueError, NotFound):
+            raise BusinessError(_("Line %(n)s: choose an order.", n=n), 400) from None
+        if order.end_customer_id != invoice.end_customer_id:
+            raise BusinessError(
+                _("Line %(n)s: order %(no)s is not %(c)s's.", n=n, no=order.number, c=invoice.end_customer.name), 400
+            )
+        if order.status != workflow.APPROVED:
+            raise BusinessError(_("Line %(n)s: order %(no)s is not approved.", n=n, no=order.number), 409)
+        if order.id in seen:
+            raise BusinessError(_("Line %(n)s: order %(no)s is on the invoice twice.", n=n, no=order.number), 400)
+        seen.add(order.id)
+        raw = row.get("amount")
+        amount = order.uninvoiced_amount if raw in (None, "") else _decimal(raw, _("Amount"), n)
+        if amount <= 0 or amount != money(amount):
+            raise BusinessError(_("Line %(n)s: the amount must be greater than 0, with at most 2 decimals.", n=n), 400)
+        result = session.execute(
+            update(SalesOrder)
+            .where(
+                SalesOrder.id == order.id, SalesOrder.total_amount - SalesOrder.invoiced_amount - amount > -HALF_CENT
+            )
+            .values(invoiced_amount=SalesOrder.invoiced_amount + amount)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            session.refresh(order)
+            raise BusinessError(
+                _(
+                    "Line %(n)s: order %(no)s has only %(left)s left to invoice.",
+                    n=n,
+                    no=order.number,
+                    left=format_money(max(order.uninvoiced_amount, ZERO)),
+                ),
+                409,
+            )
+        lines.append(
+            SalesInvoiceLine(order_id=order.id, amount=amount, note=(str(row.get("note") or "").strip() or None))
+        )
+    invoice.lines = lines
+    invoice.amount = sum((line.amount for line in lines), ZERO)
+    invoice.net_amount, invoice.tax_amount = tax_split(invoice.amount, rate)
+
+
+def void_invoice(session, invoice, user) -> None:
+    """作废: Finance/Admin take an invoice back; its orders can be invoiced again."""
+    if not roles_of(user) & PAYOUT_ROLES:
+        raise Forbidden(_("Only finance or an administrator can void an invoice."))
+    for line in invoice.lines:
+        session.execute(
+            update(SalesOrder)
+            .where(SalesOrder.id == line.order_id)
+            .values(invoiced_amount=SalesOrder.invoiced_amount - Decimal(line.amount))
+            .execution_options(synchronize_session=False)
+        )
+
+
 # ------------------------------------------------------------------ defaults
 
 

@@ -13,7 +13,7 @@ from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from app.core import excel, workflow
-from app.core.documents import DocumentViewMixin, LinesFormMixin, WorkflowViewMixin
+from app.core.documents import DocumentViewMixin, LineColumn, LinesFormMixin, WorkflowViewMixin
 from app.core.errors import BusinessError
 from app.core.formatting import format_money
 from app.core.scope import get_in_scope
@@ -60,6 +60,8 @@ LABELS = {
     "created_at": _("Created At"),
     "commission_amount": _("Commission"),
     "days_overdue": _("Days Overdue"),
+    "invoiced_amount": _("Invoiced"),
+    "uninvoiced_amount": _("Not Yet Invoiced"),
 }
 
 
@@ -209,7 +211,7 @@ class OrderColumnsMixin:
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # computed amounts are shown like the money columns
-        for key in ("net_received", "outstanding_amount", "commission_amount"):
+        for key in ("net_received", "outstanding_amount", "commission_amount", "uninvoiced_amount"):
             self.formatters_columns[key] = format_money
 
 
@@ -250,6 +252,8 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
         "total_amount",
         "net_received",
         "outstanding_amount",
+        "invoiced_amount",
+        "uninvoiced_amount",
         "payment_status_label",
         "status_label",
         "price_exception",
@@ -882,3 +886,71 @@ class ExpenseView(WorkflowViewMixin, BaseModelView):
             by_owner=services.accumulated_costs(db.session, "owner"),
             by_channel=services.accumulated_costs(db.session, "channel"),
         )
+
+
+class SalesInvoiceView(LinesFormMixin, DocumentViewMixin, BaseModelView):
+    """销售发票: issued once for one customer's approved orders; a wrong one is voided (deleted) by Finance."""
+
+    datamodel = SQLAInterface(m.SalesInvoice)
+    class_permission_name = "SalesInvoice"
+    title = _("Sales Invoices")
+    exclude_route_methods = {"edit"}
+    list_columns = ["invoice_no", "invoice_date", "end_customer", "amount", "net_amount", "tax_amount", "owner"]
+    add_columns = ["invoice_no", "invoice_date", "end_customer", "tax_rate", "note"]
+    show_columns = [
+        "invoice_no",
+        "invoice_date",
+        "end_customer",
+        "tax_rate",
+        "amount",
+        "net_amount",
+        "tax_amount",
+        "owner",
+        "note",
+        "created_at",
+    ]
+    search_columns = ["invoice_no", "invoice_date", "end_customer", "owner", "amount"]
+    order_columns = ["invoice_no", "invoice_date", "amount"]
+    base_order = ("invoice_date", "desc")
+    label_columns = {
+        **LABELS,
+        "invoice_no": _("Invoice No."),
+        "invoice_date": _("Invoice Date"),
+        "tax_rate": _("Tax Rate %"),
+        "amount": _("Amount with Tax"),
+        "net_amount": _("Amount without Tax"),
+        "tax_amount": _("Tax"),
+    }
+    list_totals = ["amount", "net_amount", "tax_amount"]
+    add_form_query_rel_fields = {"end_customer": [["id", FilterNotInPool, None]]}
+    line_columns = [
+        LineColumn("order_id", _("Sales Order"), "choice"),
+        LineColumn("amount", _("Amount with Tax"), "money"),
+        LineColumn("note", _("Note"), "text"),
+    ]
+    show_line_columns = [
+        ("order", _("Sales Order"), ""),
+        ("amount", _("Amount with Tax"), "text-right"),
+        ("note", _("Note"), ""),
+    ]
+
+    def line_choices(self, column):
+        """Approved orders in scope with something left to invoice."""
+        from app.core.scope import scope_query
+
+        orders = (
+            scope_query(db.session.query(m.SalesOrder), m.SalesOrder)
+            .filter(
+                m.SalesOrder.status == workflow.APPROVED,
+                m.SalesOrder.total_amount - m.SalesOrder.invoiced_amount > services.HALF_CENT,
+            )
+            .order_by(m.SalesOrder.doc_date.desc())
+            .limit(500)
+        )
+        return [(o.id, f"{o.number} {o.end_customer.name} {format_money(o.uninvoiced_amount)}") for o in orders]
+
+    def save_document(self, item, rows, is_new):
+        services.issue_invoice(db.session, item, rows, g.user)
+
+    def pre_delete(self, item):
+        services.void_invoice(db.session, item, g.user)

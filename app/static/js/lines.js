@@ -26,7 +26,7 @@
   function recalc() {
     var total = 0;
     Array.prototype.forEach.call(body.rows, function (row) {
-      var qty = num(field(row, "qty") && field(row, "qty").value);
+      var qty = field(row, "qty") ? num(field(row, "qty").value) : 1;  // lines without a quantity: the amount itself
       var price = num(field(row, "money") && field(row, "money").value);
       var disc = num(field(row, "percent") && field(row, "percent").value);
       var amount = Math.round(qty * price * (100 - disc)) / 100;
