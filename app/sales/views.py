@@ -5,6 +5,7 @@ from decimal import Decimal
 from flask import current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _
@@ -285,6 +286,7 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
             default=0,
             validators=[Optional(), NumberRange(0, 3650)],
             description=_("Days after the order date; receivables age from the due date."),
+            widget=BS3TextFieldWidget(),
         )
     }
     workflow_services = {
