@@ -675,3 +675,46 @@ def login_page(app, username):
     from tests.conftest import login
 
     return login(app.test_client(), username)
+
+
+def test_statement_of_account_balances_to_the_cent(app, client, db, api_token, world):
+    """对账单: opening balance from before the period, the period's orders, receipts and refunds, closing balance."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sales1, finance = api_token("sales1"), api_token("finance")
+
+    def order(day, price):
+        oid = create_order(
+            client, sales1, world, doc_date=day, lines=[{"product_id": world["p2"], "qty": "1", "unit_price": price}]
+        )
+        approve_order(client, api_token, oid)
+        return oid
+
+    before = order("2040-12-20", "1000.10")
+    inside = order("2041-01-05", "250.25")
+    create_order(client, sales1, world, doc_date="2041-01-06")  # a draft: not on the statement
+    for oid, day, amount in (
+        (before, "2040-12-30", "300.00"),
+        (before, "2041-01-10", "200.05"),
+        (inside, "2041-01-31", "250.25"),
+        (before, "2041-02-01", "0.01"),
+    ):
+        receipt = {"order": oid, "amount": amount, "method": "bank", "doc_date": day}
+        assert client.post("/api/v1/receipt/", json=receipt, headers=finance).status_code == 201
+    refund = {"order": before, "amount": "50.00", "reason": "退差价", "doc_date": "2041-01-20"}
+    assert client.post("/api/v1/refund/", json=refund, headers=finance).status_code == 201
+    page = login_page(app, "sales1")
+    url = f"/receivableview/statement/{world['customer']}?start=2041-01-01&end=2041-01-31"
+    html = page.get(url).get_data(as_text=True)
+    assert page.get(url).status_code == 200
+    # opening 1000.10 − 300.00 = 700.10; + 250.25 − 200.05 + 50.00 − 250.25 = closing 550.05 (the 1 Feb receipt is out)
+    assert "¥700.10" in html and "¥550.05" in html
+    xlsx = page.get(url + "&format=xlsx")
+    rows = list(load_workbook(BytesIO(xlsx.data), read_only=True).active.iter_rows(min_row=2, values_only=True))
+    balances = [D(str(r[5])).quantize(D("0.01")) for r in rows]
+    assert balances == [D("700.10"), D("950.35"), D("750.30"), D("800.30"), D("550.05"), D("550.05")]
+    assert [r[2] for r in rows][0] == "期初余额" and rows[-1][2] == "期末余额"
+    # another salesperson cannot open it
+    assert login_page(app, "sales2").get(url).status_code == 404

@@ -98,6 +98,7 @@ METHOD_PERMISSIONS = {
     "alerts": READ,
     "report": READ,
     "index": READ,
+    "statement": READ,
     "handle": "handle",
     "handle_start": "handle",
 }

@@ -837,6 +837,68 @@ def void_invoice(session, invoice, user) -> None:
         )
 
 
+# ------------------------------------------------------------------ statement of account
+
+
+def statement(session, customer, start: dt.date, end: dt.date) -> dict:
+    """对账单: the balance a customer owes at the start, every approved order, receipt and refund of the period in date
+    order with the running balance, and the balance at the end (approved orders − receipts + refunds)."""
+    from app.sales.models import Receipt, Refund
+
+    if end < start:
+        raise BusinessError(_("The end date cannot be before the start date."), 400)
+    ensure_visible(customer)
+
+    def orders(*where):
+        return session.query(SalesOrder).filter(
+            SalesOrder.end_customer_id == customer.id, SalesOrder.status == workflow.APPROVED, *where
+        )
+
+    def money_docs(model, *where):
+        return (
+            session.query(model)
+            .join(SalesOrder, SalesOrder.id == model.order_id)
+            .filter(SalesOrder.end_customer_id == customer.id, *where)
+        )
+
+    def total(query, column):
+        return money(query.with_entities(func.coalesce(func.sum(column), 0)).scalar())
+
+    opening = (
+        total(orders(SalesOrder.doc_date < start), SalesOrder.total_amount)
+        - total(money_docs(Receipt, Receipt.doc_date < start), Receipt.amount)
+        + total(money_docs(Refund, Refund.doc_date < start), Refund.amount)
+    )
+    entries = [
+        (o.doc_date, 0, o.number, _("Sales order"), money(o.total_amount), ZERO)
+        for o in orders(SalesOrder.doc_date >= start, SalesOrder.doc_date <= end)
+    ]
+    entries += [
+        (r.doc_date, 1, r.number, _("Receipt"), ZERO, money(r.amount))
+        for r in money_docs(Receipt, Receipt.doc_date >= start, Receipt.doc_date <= end)
+    ]
+    entries += [
+        (r.doc_date, 2, r.number, _("Refund"), money(r.amount), ZERO)
+        for r in money_docs(Refund, Refund.doc_date >= start, Refund.doc_date <= end)
+    ]
+    rows, balance = [], opening
+    for day, _order, number, kind, debit, credit in sorted(entries, key=lambda e: (e[0], e[1], e[2])):
+        balance += debit - credit
+        rows.append(
+            {"date": day, "number": number, "kind": str(kind), "debit": debit, "credit": credit, "balance": balance}
+        )
+    return {
+        "customer": customer,
+        "start": start,
+        "end": end,
+        "opening": opening,
+        "rows": rows,
+        "closing": balance,
+        "debit": sum((r["debit"] for r in rows), ZERO),
+        "credit": sum((r["credit"] for r in rows), ZERO),
+    }
+
+
 # ------------------------------------------------------------------ defaults
 
 

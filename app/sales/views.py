@@ -2,13 +2,14 @@
 
 from decimal import Decimal
 
-from flask import current_app, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _
+from markupsafe import Markup
 from sqlalchemy import func
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
@@ -541,6 +542,63 @@ class ReceivableView(OrderColumnsMixin, BaseModelView):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.formatters_columns["days_overdue"] = lambda v: v or ""
+        # each customer links to its statement of account
+        self.formatters_columns["end_customer"] = lambda c: (
+            Markup('<a href="%s" title="%s">%s</a>')
+            % (url_for("ReceivableView.statement", customer_id=c.id), gettext("Statement of Account"), c.name)
+            if c is not None
+            else ""
+        )
+
+    @expose("/statement/<int:customer_id>")
+    @has_access
+    def statement(self, customer_id):
+        """对账单 of one customer for a period (default: this year), as a page or an Excel file."""
+        import datetime as dt
+
+        from app.core.formatting import local_today
+        from app.crm.models import EndCustomer
+
+        customer = get_in_scope(db.session, EndCustomer, customer_id)
+        if customer is None:
+            abort(404)
+        today = local_today()
+        try:
+            start = dt.date.fromisoformat(request.args.get("start") or today.replace(month=1, day=1).isoformat())
+            end = dt.date.fromisoformat(request.args.get("end") or today.isoformat())
+            data = services.statement(db.session, customer, start, end)
+        except ValueError:
+            abort(400, description=gettext("Dates are written YYYY-MM-DD."))
+        except BusinessError as e:
+            abort(e.status_code, description=str(e))
+        title = gettext("Statement of Account") + " - " + customer.name
+        if request.args.get("format") == "xlsx":
+            return self._statement_xlsx(title, data)
+        return self.render_template("sales/statement.html", title=title, data=data)
+
+    @staticmethod
+    def _statement_xlsx(title, data):
+        from io import BytesIO
+
+        from flask import send_file
+
+        cols = [
+            excel.Column("date", gettext("Date"), excel.DATE),
+            excel.Column("number", gettext("Document No."), excel.TEXT),
+            excel.Column("kind", gettext("Kind"), excel.TEXT),
+            excel.Column("debit", gettext("Amount Due"), excel.MONEY),
+            excel.Column("credit", gettext("Amount Paid"), excel.MONEY),
+            excel.Column("balance", gettext("Balance"), excel.MONEY),
+        ]
+        body = [(data["start"], None, gettext("Opening Balance"), None, None, data["opening"])]
+        body += [(r["date"], r["number"], r["kind"], r["debit"], r["credit"], r["balance"]) for r in data["rows"]]
+        body.append((data["end"], None, gettext("Closing Balance"), data["debit"], data["credit"], data["closing"]))
+        return send_file(
+            BytesIO(excel.xlsx_bytes(gettext("Statement of Account"), cols, body)),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name=f"{title}_{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.xlsx",
+        )
 
 
 class ReceivedView(OrderColumnsMixin, BaseModelView):
