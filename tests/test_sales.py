@@ -692,21 +692,21 @@ def test_statement_of_account_balances_to_the_cent(app, client, db, api_token, w
         approve_order(client, api_token, oid)
         return oid
 
-    before = order("2040-12-20", "1000.10")
-    inside = order("2041-01-05", "250.25")
-    create_order(client, sales1, world, doc_date="2041-01-06")  # a draft: not on the statement
+    before = order("2042-12-20", "1000.10")
+    inside = order("2043-01-05", "250.25")
+    create_order(client, sales1, world, doc_date="2043-01-06")  # a draft: not on the statement
     for oid, day, amount in (
-        (before, "2040-12-30", "300.00"),
-        (before, "2041-01-10", "200.05"),
-        (inside, "2041-01-31", "250.25"),
-        (before, "2041-02-01", "0.01"),
+        (before, "2042-12-30", "300.00"),
+        (before, "2043-01-10", "200.05"),
+        (inside, "2043-01-31", "250.25"),
+        (before, "2043-02-01", "0.01"),
     ):
         receipt = {"order": oid, "amount": amount, "method": "bank", "doc_date": day}
         assert client.post("/api/v1/receipt/", json=receipt, headers=finance).status_code == 201
-    refund = {"order": before, "amount": "50.00", "reason": "退差价", "doc_date": "2041-01-20"}
+    refund = {"order": before, "amount": "50.00", "reason": "退差价", "doc_date": "2043-01-20"}
     assert client.post("/api/v1/refund/", json=refund, headers=finance).status_code == 201
     page = login_page(app, "sales1")
-    url = f"/receivableview/statement/{world['customer']}?start=2041-01-01&end=2041-01-31"
+    url = f"/receivableview/statement/{world['customer']}?start=2043-01-01&end=2043-01-31"
     html = page.get(url).get_data(as_text=True)
     assert page.get(url).status_code == 200
     # opening 1000.10 − 300.00 = 700.10; + 250.25 − 200.05 + 50.00 − 250.25 = closing 550.05 (the 1 Feb receipt is out)
