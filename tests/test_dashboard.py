@@ -169,3 +169,20 @@ def test_the_chart_library_is_served_by_the_app(client):
     assert resp.status_code == 200 and resp.mimetype == "application/javascript"
     assert b"echarts" in resp.data[:2000].lower()
     assert charts.__name__ == "app.core.charts"
+
+
+def test_admin_sees_a_submitted_purchase_contract_waiting(app, db, as_user, api_token, client, uid):
+    """Contracts have no owner: the approvals tile must still count them for the administrator."""
+    from app.base_data.models import Product
+    from app.purchase.models import Supplier
+
+    supplier, product = Supplier(name=uid("待批供货商")), Product(model_no=uid("WB"), name="待批")
+    db.session.add_all([supplier, product])
+    db.session.commit()
+    purchaser = api_token("purchaser")
+    body = {"supplier": supplier.id, "lines": [{"product_id": product.id, "qty": "1", "unit_price": "10"}]}
+    cid = client.post("/api/v1/purchase_contract/", json=body, headers=purchaser).json["id"]
+    assert client.post(f"/api/v1/purchase_contract/{cid}/submit", json={}, headers=purchaser).status_code == 200
+    page = as_user("admin").get("/")
+    assert page.status_code == 200
+    assert "/purchasecontractview/list/?_flt_0_status=submitted" in page.get_data(as_text=True)

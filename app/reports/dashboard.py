@@ -70,7 +70,11 @@ def pending_approvals(session, user) -> list[dict]:
     out = []
     for model, label, endpoint in kinds:
         waiting = session.query(model).filter(model.status == workflow.SUBMITTED).limit(500).all()
-        mine = [doc for doc in waiting if workflow.can_approve(session, doc, user) and doc.owner_id != user.id]
+        mine = [
+            doc
+            for doc in waiting
+            if workflow.can_approve(session, doc, user) and getattr(doc, "owner_id", None) != user.id
+        ]
         if mine:
             out.append({"label": label, "count": len(mine), "url": url_for(endpoint, _flt_0_status="submitted")})
     return out
