@@ -718,3 +718,32 @@ def test_statement_of_account_balances_to_the_cent(app, client, db, api_token, w
     assert [r[2] for r in rows][0] == "期初余额" and rows[-1][2] == "期末余额"
     # another salesperson cannot open it
     assert login_page(app, "sales2").get(url).status_code == 404
+
+
+def test_payment_reminder_in_one_click(app, client, db, api_token, world):
+    """催款 from the receivables list: a follow-up on the customer with the amount and days overdue."""
+    from app.crm.models import Followup
+
+    sales1 = api_token("sales1")
+    order_id = create_order(client, sales1, world, doc_date="2026-01-05", payment_days=30)  # due 2026-02-04
+    approve_order(client, api_token, order_id)
+    number = fresh_order(db, order_id).number
+    before = db.session.query(Followup).count()
+    # another salesperson's click reaches nothing
+    login_page(app, "sales2").post("/receivableview/action_post", data={"action": "dun", "rowid": str(order_id)})
+    db.session.rollback()
+    assert db.session.query(Followup).count() == before
+    resp = login_page(app, "sales1").post("/receivableview/action_post", data={"action": "dun", "rowid": str(order_id)})
+    assert resp.status_code == 302
+    db.session.rollback()
+    followup = db.session.query(Followup).order_by(Followup.id.desc()).first()
+    assert number in followup.content and "¥409.97" in followup.content
+    assert followup.end_customer_id == world["customer"] and followup.owner_id == user_id(app, "sales1")
+    assert followup.next_date is not None and followup.status == "open"
+    # once paid there is nothing to chase
+    receipt = {"order": order_id, "amount": "409.97", "method": "bank", "doc_date": "2026-11-20"}
+    assert client.post("/api/v1/receipt/", json=receipt, headers=api_token("finance")).status_code == 201
+    count = db.session.query(Followup).count()
+    login_page(app, "sales1").post("/receivableview/action_post", data={"action": "dun", "rowid": str(order_id)})
+    db.session.rollback()
+    assert db.session.query(Followup).count() == count

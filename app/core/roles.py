@@ -99,6 +99,7 @@ METHOD_PERMISSIONS = {
     "report": READ,
     "index": READ,
     "statement": READ,
+    "dun": "dun",
     "handle": "handle",
     "handle_start": "handle",
 }

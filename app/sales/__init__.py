@@ -18,6 +18,13 @@ LINE_ACCESS = {role: READ for role in ORDER_ACCESS}
 MONEY_READ = {"Admin": READ, "SalesManager": READ, "Salesperson": READ, "Finance": READ, "Executive": READ}
 RECEIPT_ACCESS = {**MONEY_READ, "Admin": WRITE, "SalesManager": WRITE, "Salesperson": WRITE, "Finance": WRITE}
 REFUND_ACCESS = {**MONEY_READ, "Admin": WRITE, "SalesManager": WRITE, "Finance": WRITE}
+RECEIVABLE_ACCESS = {
+    **MONEY_READ,
+    "Admin": {READ, "dun"},
+    "SalesManager": {READ, "dun"},
+    "Salesperson": {READ, "dun"},
+    "Finance": {READ, "dun"},
+}
 INVOICE_ACCESS = {**MONEY_READ, "Admin": WRITE, "Finance": WRITE}
 PRICE_ACCESS = {**MONEY_READ, "Admin": WRITE, "SalesManager": WRITE}
 COMMISSION_ACCESS = {
@@ -79,7 +86,7 @@ def register(appbuilder) -> None:
             api.SalesOrderApi,
             sales,
         ),
-        (views.ReceivableView, "Receivables", _("Receivables"), "fa-clock-o", MONEY_READ, None, sales),
+        (views.ReceivableView, "Receivables", _("Receivables"), "fa-clock-o", RECEIVABLE_ACCESS, None, sales),
         (views.ReceivedView, "Received", _("Received"), "fa-check-circle", MONEY_READ, None, sales),
         (views.ReceiptView, "Receipts", _("Receipts"), "fa-money", RECEIPT_ACCESS, api.ReceiptApi, sales),
         (views.RefundView, "Refunds", _("Refunds"), "fa-reply", REFUND_ACCESS, api.RefundApi, sales),

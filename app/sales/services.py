@@ -837,6 +837,41 @@ def void_invoice(session, invoice, user) -> None:
         )
 
 
+# ------------------------------------------------------------------ dunning
+
+
+def record_dunning(session, order: SalesOrder, user, days_to_next: int = 3):
+    """催款 in one click: a follow-up on the order's customer saying what is owed since when, due again in N days."""
+    from app.crm.models import Followup
+
+    ensure_visible(order)
+    if order.status != workflow.APPROVED or order.outstanding_amount <= HALF_CENT:
+        raise BusinessError(_("Order %(no)s owes nothing; there is nothing to chase.", no=order.number), 409)
+    today = local_today()
+    overdue = (today - order.due_date).days if order.due_date else 0
+    content = str(
+        _(
+            "Payment reminder for order %(no)s: %(amount)s outstanding, due %(due)s (%(days)s days overdue).",
+            no=order.number,
+            amount=format_money(order.outstanding_amount),
+            due=order.due_date.isoformat() if order.due_date else "—",
+            days=max(overdue, 0),
+        )
+    )
+    followup = Followup(
+        end_customer_id=order.end_customer_id,
+        followup_date=today,
+        content=content,
+        status="open",
+        next_date=today + dt.timedelta(days=days_to_next),
+        next_plan=str(_("Check that the payment arrived.")),
+        owner_id=order.owner_id,
+    )
+    session.add(followup)
+    order.end_customer.last_followup_at = today
+    return followup
+
+
 # ------------------------------------------------------------------ statement of account
 
 

@@ -505,11 +505,11 @@ class FilterReceived(BaseFilter):
 
 
 class ReceivableView(OrderColumnsMixin, BaseModelView):
-    """应收目录: what customers still owe, oldest due date first."""
+    """应收目录 / 催款: what customers still owe, oldest due date first; 催款 records a follow-up in one click."""
 
     class_permission_name = "Receivable"
     title = _("Receivables")
-    base_permissions = ["can_read"]
+    base_permissions = ["can_read", "can_dun"]
     base_filters = [["id", FilterReceivable, None]]
     base_order = ("due_date", "asc")
     list_columns = [
@@ -548,6 +548,14 @@ class ReceivableView(OrderColumnsMixin, BaseModelView):
             % (url_for("ReceivableView.statement", customer_id=c.id), gettext("Statement of Account"), c.name)
             if c is not None
             else ""
+        )
+
+    @fab_action("dun", _("Payment reminder"), _("Record a payment reminder for the selected orders?"), "fa-bell")
+    def dun(self, items):
+        return self.run_action(
+            items,
+            lambda order: services.record_dunning(db.session, order, g.user),
+            lambda n: gettext("%(n)s payment reminders recorded as follow-ups.", n=n),
         )
 
     @expose("/statement/<int:customer_id>")
