@@ -151,7 +151,7 @@ def test_disabled_product_is_refused(client, db, api_token, world):
     assert resp.status_code == 400 and "已停用" in resp.json["message"]
 
 
-def test_prices_fill_from_customer_price_then_breaks_then_sale_price(client, db, api_token, world):
+def test_prices_fill_from_customer_price_then_breaks_then_sale_price(app, client, db, api_token, world):
     db.session.add_all(
         [
             PriceBreak(product_id=world["p2"], min_qty=D("10"), unit_price=D("18.00")),
@@ -168,9 +168,18 @@ def test_prices_fill_from_customer_price_then_breaks_then_sale_price(client, db,
     ]
     order = fresh_order(db, create_order(client, api_token("sales1"), world, lines=lines))
     assert [line.unit_price for line in order.lines] == [D("110.00"), D("19.99"), D("18.00"), D("16.50")]
-    # the page's price helper answers the same
-    page = client.get  # anonymous: must log in
-    assert page(f"/salesorderview/price?product={world['p2']}&qty=100").status_code in (302, 401, 403)
+    # the order page's price helper answers the same, and only to a logged-in user
+    anonymous = client.get(f"/salesorderview/price?product={world['p2']}&qty=100")
+    assert anonymous.status_code in (302, 401, 403)
+    page = login_page(app, "sales1")
+    helper = page.get(f"/salesorderview/price?product={world['p1']}&qty=1&end_customer={world['customer']}").json
+    assert helper["price"] == "110.00"
+    assert page.get(f"/salesorderview/price?product={world['p2']}&qty=250").json["price"] == "16.50"
+    # sales2 cannot learn sales1's customer price: their customer id is not in scope, so the list price applies
+    other = login_page(app, "sales2").get(
+        f"/salesorderview/price?product={world['p1']}&qty=1&end_customer={world['customer']}"
+    )
+    assert other.json["price"] == "120.00"
 
 
 # ------------------------------------------------------------------ approval, red line, edits
@@ -747,3 +756,24 @@ def test_payment_reminder_in_one_click(app, client, db, api_token, world):
     login_page(app, "sales1").post("/receivableview/action_post", data={"action": "dun", "rowid": str(order_id)})
     db.session.rollback()
     assert db.session.query(Followup).count() == count
+
+
+@pytest.mark.parametrize("big", ["99999999999999999999999", "2147483648", "-1", "1.5"])
+def test_ids_beyond_any_record_are_refused_not_500(app, client, db, api_token, world, big):
+    """Ids from the user that no record can have (SQLite cannot even bind past 64 bits) answer 4xx."""
+    sales1 = api_token("sales1")
+    resp = client.post(
+        "/api/v1/sales_order/", json=order_body(world, lines=[{"product_id": big, "qty": "1"}]), headers=sales1
+    )
+    assert resp.status_code == 400 and "第 1 行" in resp.json["message"]
+    page = login_page(app, "sales1")
+    assert page.get(f"/salesorderview/price?product={big}&qty=1").status_code == 400
+    assert page.get(f"/salesorderview/price?product={world['p1']}&qty=1&end_customer={big}").status_code == 200
+    assert (
+        client.get(f"/api/v1/report/sales_amount?salesperson_id={big}", headers=api_token("manager")).status_code == 400
+    )
+    keeper = login_page(app, "keeper")
+    assert keeper.get(f"/stockbalanceview/list/?category={big}").status_code == 200
+    assert keeper.get(f"/stockoutview/add?_flt_0_order={big}").status_code in (200, 400, 404)
+    invoice = {"invoice_no": "X" + big[-8:], "end_customer": world["customer"], "lines": [{"order_id": big}]}
+    assert client.post("/api/v1/sales_invoice/", json=invoice, headers=api_token("finance")).status_code == 400

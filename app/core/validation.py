@@ -40,3 +40,16 @@ def strip_text(item, *attrs) -> None:
         value = getattr(item, attr, None)
         if isinstance(value, str):
             setattr(item, attr, value.strip() or None)
+
+
+MAX_ID = 2**31 - 1
+
+
+def parse_id(raw) -> int | None:
+    """A record id from user input, or None: never a value the database driver cannot bind (SQLite overflows past
+    64 bits, which would be a 500)."""
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value <= MAX_ID else None

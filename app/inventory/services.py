@@ -22,7 +22,7 @@ from app.core import workflow
 from app.core.errors import BusinessError
 from app.core.formatting import format_qty, local_today
 from app.core.models import utcnow
-from app.core.validation import strip_text
+from app.core.validation import parse_id, strip_text
 from app.inventory.models import (
     DRAFT,
     POSTED,
@@ -213,10 +213,8 @@ def _lines(session, doc, rows, line_cls, *, cost: bool = False, allow_zero: bool
     for n, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise BusinessError(_("Line %(n)s is not valid.", n=n), 400)
-        try:
-            product = session.get(Product, int(row.get("product_id")))
-        except (TypeError, ValueError):
-            product = None
+        product_id = parse_id(row.get("product_id"))
+        product = session.get(Product, product_id) if product_id else None
         if product is None:
             raise BusinessError(_("Line %(n)s: choose a product.", n=n), 400)
         if not product.enabled:

@@ -13,6 +13,7 @@ from flask_babel import gettext, lazy_gettext as _
 from app.core.documents import DocumentViewMixin, LineColumn, LinesFormMixin
 from app.core.formatting import format_date, format_money, format_qty
 from app.core.scope import get_in_scope
+from app.core.validation import parse_id
 from app.core.views import BaseModelView
 from app.extensions import db
 from app.inventory import models as m, services
@@ -193,9 +194,12 @@ class StockInView(StockDocumentView):
         from app.purchase.models import PurchaseContract
         from app.sales.models import SalesOrder
 
-        contract_id, order_id = request.args.get("_flt_0_contract", ""), request.args.get("_flt_0_order", "")
-        if contract_id.isdigit():
-            contract = db.session.get(PurchaseContract, int(contract_id))
+        contract_id, order_id = (
+            parse_id(request.args.get("_flt_0_contract")),
+            parse_id(request.args.get("_flt_0_order")),
+        )
+        if contract_id:
+            contract = db.session.get(PurchaseContract, contract_id)
             if contract is not None:
                 return [
                     {
@@ -206,8 +210,8 @@ class StockInView(StockDocumentView):
                     for ln in contract.lines
                     if ln.remaining_qty > 0
                 ]
-        if order_id.isdigit():
-            order = get_in_scope(db.session, SalesOrder, int(order_id))
+        if order_id:
+            order = get_in_scope(db.session, SalesOrder, order_id)
             if order is not None:
                 return [
                     {"product_id": str(ln.product_id), "qty": str(ln.shipped_qty)}
@@ -248,8 +252,8 @@ class StockOutView(StockDocumentView):
     def initial_rows(self):
         from app.sales.models import SalesOrder
 
-        order_id = request.args.get("_flt_0_order", "")
-        order = get_in_scope(db.session, SalesOrder, int(order_id)) if order_id.isdigit() else None
+        order_id = parse_id(request.args.get("_flt_0_order"))
+        order = get_in_scope(db.session, SalesOrder, order_id) if order_id else None
         if order is None:
             return []
         return [
@@ -284,12 +288,12 @@ class StockTakeView(StockDocumentView):
 
     def initial_rows(self):
         """Counting a warehouse starts from everything its ledger holds (?_flt_0_warehouse=<id> fixes the field)."""
-        wid = request.args.get("_flt_0_warehouse", "")
-        if not wid.isdigit():
+        wid = parse_id(request.args.get("_flt_0_warehouse"))
+        if not wid:
             return []
         rows = (
             db.session.query(m.StockBalance)
-            .filter(m.StockBalance.warehouse_id == int(wid), m.StockBalance.qty != 0)
+            .filter(m.StockBalance.warehouse_id == wid, m.StockBalance.qty != 0)
             .order_by(m.StockBalance.product_id)
         )
         return [{"product_id": str(b.product_id), "qty": ""} for b in rows]
@@ -329,9 +333,9 @@ class FilterStockQuery(BaseFilter):
         if text:
             like = f"%{text}%"
             query = query.filter(self.model.product.has(Product.model_no.ilike(like) | Product.name.ilike(like)))
-        category = request.args.get("category", "")
-        if category.isdigit():
-            ids = {int(category)}
+        category = parse_id(request.args.get("category"))
+        if category:
+            ids = {category}
             frontier = set(ids)
             while frontier:  # the category tree is small; walk it down
                 children = {

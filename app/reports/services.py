@@ -19,6 +19,7 @@ from app.core import workflow
 from app.core.errors import BusinessError
 from app.core.formatting import local_today
 from app.core.scope import current_user_id, sees_all
+from app.core.validation import parse_id
 from app.reports import periods
 
 ZERO = Decimal("0")
@@ -95,9 +96,9 @@ def parse_params(args) -> Params:
     for key in ("salesperson_id", "region_id", "category_id"):
         raw = (args.get(key) or "").strip()
         if raw:
-            if not raw.isdigit():
+            if parse_id(raw) is None:
                 raise BusinessError(_("%(key)s must be a number.", key=key), 400)
-            setattr(params, key, int(raw))
+            setattr(params, key, parse_id(raw))
     return params
 
 

@@ -50,12 +50,8 @@ class QuotationApi(LinesApiMixin, ActionApiMixin, BaseApi):
     order_columns = ["id", "number", "doc_date", "total_amount"]
 
     def save_document(self, item, rows, is_new):
-        if not is_new and item.status != m.OPEN:
-            from flask_babel import gettext
-
-            from app.core.errors import BusinessError
-
-            raise BusinessError(gettext("Only an open quotation can be changed."), 409)
+        if not is_new:
+            services.ensure_quotation_open(item)
         if rows is None:
             rows = [
                 {"product_id": ln.product_id, "qty": ln.qty, "unit_price": ln.unit_price, "discount": ln.discount}
@@ -64,7 +60,8 @@ class QuotationApi(LinesApiMixin, ActionApiMixin, BaseApi):
         services.save_quotation(db.session, item, rows)
 
     def pre_delete(self, item):
-        views.QuotationView.pre_delete(self, item)
+        services.ensure_quotation_deletable(item)
+        super().pre_delete(item)
 
     @expose("/<int:pk>/convert", methods=["POST"])
     @protect()

@@ -14,7 +14,7 @@ from app.core.errors import BusinessError, Forbidden, NotFound
 from app.core.formatting import format_money, format_qty, local_today
 from app.core.models import CENT, ZERO, utcnow
 from app.core.scope import ensure_visible, scope_query
-from app.core.validation import strip_text
+from app.core.validation import parse_id, strip_text
 from app.sales.models import (
     CLAIM,
     CLAWBACK,
@@ -131,12 +131,8 @@ def build_lines(session, doc, rows: list[dict], line_cls, price_for=None) -> lis
     for n, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise BusinessError(_("Line %(n)s is not valid.", n=n), 400)
-        product_id = row.get("product_id")
-        try:
-            product_id = int(product_id)
-        except (TypeError, ValueError):
-            raise BusinessError(_("Line %(n)s: choose a product.", n=n), 400) from None
-        product = session.get(Product, product_id)
+        product_id = parse_id(row.get("product_id"))
+        product = session.get(Product, product_id) if product_id else None
         if product is None:
             raise BusinessError(_("Line %(n)s: choose a product.", n=n), 400)
         if not product.enabled:
@@ -201,14 +197,24 @@ def _validate_header(doc) -> None:
 
 
 def save_quotation(session, quotation: Quotation, rows: list[dict]) -> None:
-    if quotation.status != OPEN and quotation.id is not None:
-        raise BusinessError(_("Only an open quotation can be changed."), 409)
+    if quotation.id is not None:
+        ensure_quotation_open(quotation)
     _validate_header(quotation)
     if quotation.valid_until and quotation.valid_until < quotation.doc_date:
         raise BusinessError(_("The validity date cannot be before the quotation date."), 400)
     lines = build_lines(session, quotation, rows, QuotationLine)
     quotation.lines = lines
     quotation.total_amount = sum((line.amount for line in lines), ZERO)
+
+
+def ensure_quotation_open(quotation: Quotation) -> None:
+    if quotation.status != OPEN:
+        raise BusinessError(_("Only an open quotation can be changed."), 409)
+
+
+def ensure_quotation_deletable(quotation: Quotation) -> None:
+    if quotation.status == CONVERTED:
+        raise BusinessError(_("A converted quotation is kept with its order."), 409)
 
 
 def convert_quotation(session, quotation: Quotation, user) -> SalesOrder:
@@ -781,8 +787,8 @@ def issue_invoice(session, invoice, rows: list[dict], user) -> None:
         if not isinstance(row, dict):
             raise BusinessError(_("Line %(n)s is not valid.", n=n), 400)
         try:
-            order = get_order(session, int(row.get("order_id")))
-        except (TypeError, ValueError, NotFound):
+            order = get_order(session, parse_id(row.get("order_id")) or 0)
+        except NotFound:
             raise BusinessError(_("Line %(n)s: choose an order.", n=n), 400) from None
         if order.end_customer_id != invoice.end_customer_id:
             raise BusinessError(

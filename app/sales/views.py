@@ -19,6 +19,7 @@ from app.core.documents import DocumentViewMixin, LineColumn, LinesFormMixin, Wo
 from app.core.errors import BusinessError
 from app.core.formatting import format_money
 from app.core.scope import get_in_scope
+from app.core.validation import parse_id
 from app.core.views import BaseModelView, stream_rows
 from app.extensions import db
 from app.sales import models as m, services
@@ -72,15 +73,18 @@ def _price_json():
     from app.base_data.models import Product
     from app.crm.models import EndCustomer
 
+    product_id = parse_id(request.args.get("product"))
     try:
-        product = db.session.get(Product, int(request.args.get("product", "")))
         qty = Decimal(request.args.get("qty") or "0")
-    except (ValueError, ArithmeticError):
+    except ArithmeticError:
+        qty = None
+    if product_id is None or qty is None:
         return jsonify(message=gettext("The request is not correct.")), 400
+    product = db.session.get(Product, product_id)
     if product is None or not product.enabled:
         return jsonify(message=gettext("Not found.")), 404
-    customer_id = request.args.get("end_customer", "")
-    customer = get_in_scope(db.session, EndCustomer, int(customer_id)) if customer_id.isdigit() else None
+    customer_id = parse_id(request.args.get("end_customer"))
+    customer = get_in_scope(db.session, EndCustomer, customer_id) if customer_id else None
     price = services.suggested_price(db.session, customer.id if customer else None, product, qty)
     return jsonify(price=str(price), floor_price=str(product.floor_price))
 
@@ -137,12 +141,10 @@ class QuotationView(LinesFormMixin, DocumentViewMixin, BaseModelView):
         services.save_quotation(db.session, item, rows)
 
     def ensure_editable(self, item):
-        if item.status != m.OPEN:
-            raise BusinessError(_("Only an open quotation can be changed."), 409)
+        services.ensure_quotation_open(item)
 
     def pre_delete(self, item):
-        if item.status == m.CONVERTED:
-            raise BusinessError(_("A converted quotation is kept with its order."), 409)
+        services.ensure_quotation_deletable(item)
         super().pre_delete(item)
 
     @expose("/price")
@@ -567,7 +569,7 @@ class ReceivableView(OrderColumnsMixin, BaseModelView):
         from app.core.formatting import local_today
         from app.crm.models import EndCustomer
 
-        customer = get_in_scope(db.session, EndCustomer, customer_id)
+        customer = get_in_scope(db.session, EndCustomer, customer_id) if parse_id(customer_id) else None
         if customer is None:
             abort(404)
         today = local_today()
