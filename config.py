@@ -82,6 +82,15 @@ class Config:
     CRM_UPGRADE_DEALS = int(os.environ.get("CRM_UPGRADE_DEALS", "3"))
     CRM_REMINDER_DAYS = int(os.environ.get("CRM_REMINDER_DAYS", "3"))
 
+    # ABC分类 of end customers (DOMAIN.md "Customers", run by `flask classify`): ranked by money received in the last
+    # 12 months, A while the cumulative share stays within ABC_A_SHARE %, B within ABC_B_SHARE %, the rest C
+    ABC_A_SHARE = int(os.environ.get("ABC_A_SHARE", "70"))
+    ABC_B_SHARE = int(os.environ.get("ABC_B_SHARE", "90"))
+    # this many approved orders in the 12 months lift a customer one class (C → B, B → A)
+    ABC_FREQUENT_ORDERS = int(os.environ.get("ABC_FREQUENT_ORDERS", "6"))
+    # 预警中心: an A/B customer with neither an approved order nor a follow-up for more days than this
+    ABC_CHURN_WARN_DAYS = int(os.environ.get("ABC_CHURN_WARN_DAYS", "60"))
+
     # Stock (DOMAIN.md "Purchasing and inventory"): negative stock is refused unless a company opts in
     # 预警中心: hours before an unhandled alert goes up a level; hours an approval may wait before it is an alert
     ALERT_ESCALATE_HOURS = float(os.environ.get("ALERT_ESCALATE_HOURS", "48"))

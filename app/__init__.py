@@ -32,16 +32,19 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():
         appbuilder.init_app(app, db.session)
-        from app import base_data, core, crm, inventory, purchase, reports, sales
+        from app import aftersales, base_data, core, crm, inventory, opening, promotions, purchase, reports, sales
 
         core.register(app, appbuilder)
         base_data.register(appbuilder)
         crm.register(appbuilder)
         sales.init_app(app)
         sales.register(appbuilder)
+        aftersales.register(appbuilder)
+        promotions.register(appbuilder)
         purchase.register(appbuilder)
         inventory.init_app(app)
         inventory.register(appbuilder)
+        opening.register(appbuilder)
         reports.init_app(app)
         reports.register(appbuilder)
         if register_extra is not None:

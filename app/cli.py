@@ -54,6 +54,7 @@ def ensure_admin(password: str | None = None, username: str = "admin") -> str | 
 
 def load_all_demo() -> str:
     """Demo data of every area, in dependency order. Idempotent."""
+    from app.aftersales.demo import load_demo as service_demo
     from app.base_data.demo import load_demo as base_demo
     from app.crm.demo import load_demo as crm_demo
     from app.inventory.demo import load_demo as stock_demo
@@ -64,7 +65,7 @@ def load_all_demo() -> str:
     sales_added = sales_demo()
     return (
         f"{base_added}\ncrm demo data added: {crm_added}\nsales demo data added: {sales_added}\n"
-        f"purchasing and stock demo data added: {stock_demo()}"
+        f"purchasing and stock demo data added: {stock_demo()}\nafter-sales demo data added: {service_demo()}"
     )
 
 
@@ -98,6 +99,21 @@ def register_cli(app) -> None:
 
         today = dt.date.fromisoformat(day) if day else None
         click.echo(apply_churn(db.session, today))
+
+    @app.cli.command("classify")
+    @click.option("--date", "day", default=None, help="Classify as of this date (YYYY-MM-DD); default today.")
+    @with_appcontext
+    def classify_command(day):
+        """ABC classification of end customers (last 12 months). Safe to run from cron any number of times."""
+        import datetime as dt
+
+        from app.crm.classification import classify_customers
+
+        try:
+            today = dt.date.fromisoformat(day) if day else None
+        except ValueError:
+            raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+        click.echo(classify_customers(db.session, today))
 
     @app.cli.command("alerts")
     @click.option("--now", "when", default=None, help="Run as of this UTC time (YYYY-MM-DDTHH:MM); default now.")

@@ -369,7 +369,8 @@ def test_price_endpoint_follows_the_customer_price_only_in_scope(app, db, as_use
     db.session.commit()
     query = f"/salesorderview/price?product={data.p1_id}&end_customer={data.customer_id}&qty=2"
     resp = as_user("sales1").get(query)
-    assert resp.status_code == 200 and resp.json == {"price": "30.00", "floor_price": "20.00"}
+    assert resp.status_code == 200 and resp.json["price"] == "30.00" and resp.json["floor_price"] == "20.00"
+    assert resp.json["promotion_id"] is None
     # another salesperson naming that customer gets the list price, not the agreed one
     assert as_user("sales2").get(query).json["price"] == "35.00"
     assert as_user("sales1").get(f"/salesorderview/price?product={data.off_id}").status_code == 404
@@ -507,10 +508,12 @@ def test_credit_limit_blocks_submit_until_a_manager_overrides(app, db, as_user, 
     assert resp.status_code == 302
     over = _t(
         app,
-        "Over the credit limit of %(customer)s: limit %(limit)s, exposure %(exposure)s, over by %(excess)s.",
+        "Over the credit limit of %(customer)s: limit %(limit)s, exposure %(exposure)s (of which shipped but "
+        "not invoiced %(uninvoiced)s), over by %(excess)s.",
         customer=customer_name,
         limit="¥100.00",
         exposure="¥139.97",
+        uninvoiced="¥0.00",
         excess="¥39.97",
     )
     assert _alerts(sales1.get(url).get_data(as_text=True)) == [over]

@@ -22,6 +22,7 @@ DICTIONARY_MENU = [
     (m.ChannelLevel, "Channel Level", "fa-signal"),
     (m.ExpenseType, "Expense Type", "fa-money"),
     (m.OrderType, "Order Type", "fa-list-alt"),
+    (m.PaymentTerm, "Payment Terms", "fa-calendar-o"),
 ]
 
 TABLE_LABELS = {

@@ -18,6 +18,7 @@ DICTIONARY_RESOURCES = {
     m.ChannelLevel: "channel_level",
     m.ExpenseType: "expense_type",
     m.OrderType: "order_type",
+    m.PaymentTerm: "payment_term",
 }
 
 

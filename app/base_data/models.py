@@ -1,7 +1,7 @@
 """Base data: dictionaries, regions, product categories, products, warehouses, salesperson profiles."""
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import relationship
 
 from app.core.models import DictionaryMixin, Model, Money, Quantity, TimestampMixin
@@ -41,6 +41,25 @@ class ExpenseType(DictionaryMixin, Model):
 
 class OrderType(DictionaryMixin, Model):
     __tablename__ = "order_type"
+
+
+TERM_CASH, TERM_CREDIT, TERM_PREPAID = "cash", "credit", "prepaid"
+TERM_KINDS = {TERM_CASH: _("Cash on delivery"), TERM_CREDIT: _("On account"), TERM_PREPAID: _("Prepayment")}
+
+
+class PaymentTerm(DictionaryMixin, Model):
+    """付款条件: 现结 / 月结30天 / 预付款 …; the due date is the order date + days, and an optional cash discount
+    现金折扣 (e.g. 2% when paid within 10 days of the order date)."""
+
+    __tablename__ = "payment_term"
+    kind = Column(String(8), nullable=False, default=TERM_CREDIT)
+    days = Column(Integer, nullable=False, default=0)
+    discount_percent = Column(Numeric(5, 2, asdecimal=True), nullable=False, default=0)
+    discount_days = Column(Integer, nullable=False, default=0)
+
+    @property
+    def kind_label(self):
+        return TERM_KINDS.get(self.kind, self.kind)
 
 
 MOVE_IN, MOVE_OUT = "in", "out"

@@ -1,6 +1,7 @@
 """Rules of base data: validation (pages, API and import call the same functions), import specs, seeding."""
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _
@@ -27,6 +28,7 @@ DICTIONARY_LABELS = {
     m.ChannelLevel: _("Channel Level"),
     m.ExpenseType: _("Expense Type"),
     m.OrderType: _("Order Type"),
+    m.PaymentTerm: _("Payment Terms"),
 }
 
 
@@ -42,6 +44,27 @@ def validate_dictionary(item) -> None:
         raise BusinessError(_("Direction must be stock in or stock out."), 400)
     if isinstance(item, m.ProductCategory):
         validate_category_parent(item)
+    if isinstance(item, m.PaymentTerm):
+        validate_payment_term(item)
+
+
+def validate_payment_term(item: m.PaymentTerm) -> None:
+    """Cash and prepayment are due on the order date; a cash discount needs a window shorter than the term."""
+    if item.kind not in m.TERM_KINDS:
+        raise BusinessError(_("Choose the kind of payment term."), 400)
+    item.days = int(item.days or 0)
+    item.discount_days = int(item.discount_days or 0)
+    item.discount_percent = Decimal(item.discount_percent or 0)
+    if item.kind != m.TERM_CREDIT:
+        item.days = 0
+    if not 0 <= item.days <= 3650:
+        raise BusinessError(_("Payment terms must be between 0 and 3650 days."), 400)
+    if not Decimal(0) <= item.discount_percent < Decimal(100):
+        raise BusinessError(_("The cash discount must be at least 0 and below 100%%."), 400)
+    if item.discount_percent > 0 and not 0 < item.discount_days <= max(item.days, 0) + 365:
+        raise BusinessError(_("A cash discount needs the number of days it is offered for."), 400)
+    if item.discount_percent == 0:
+        item.discount_days = 0
 
 
 def validate_category_parent(item: m.ProductCategory) -> None:
@@ -144,6 +167,22 @@ def dictionary_import_spec(model) -> excel.ImportSpec:
                 help=_("入库 or 出库"),
             ),
         )
+    if model is m.PaymentTerm:
+        kinds = {"现结": m.TERM_CASH, "月结": m.TERM_CREDIT, "账期": m.TERM_CREDIT, "预付款": m.TERM_PREPAID}
+        fields[1:1] = [
+            excel.Field(
+                "kind",
+                _("Kind"),
+                required=True,
+                english="Kind",
+                lookup=lambda t: kinds.get(t.strip()) or (t.strip() if t.strip() in m.TERM_KINDS else None),
+                lookup_error=_("Write 现结, 月结 or 预付款."),
+                help=_("现结, 月结 or 预付款"),
+            ),
+            excel.Field("days", _("Days"), excel.INT, english="Days"),
+            excel.Field("discount_percent", _("Cash Discount %"), excel.DECIMAL, english="Cash Discount %"),
+            excel.Field("discount_days", _("Discount Days"), excel.INT, english="Discount Days"),
+        ]
     if model is m.Warehouse:
         fields[1:1] = [
             excel.Field("address", _("Address"), max_length=255, english="Address"),
@@ -272,8 +311,27 @@ DEFAULT_MOVE_TYPES = [
 ]
 
 
+# 付款条件: (name, kind, days, cash discount %, discount days)
+DEFAULT_PAYMENT_TERMS = [
+    ("现结", m.TERM_CASH, 0, 0, 0),
+    ("预付款", m.TERM_PREPAID, 0, 0, 0),
+    ("月结30天", m.TERM_CREDIT, 30, 0, 0),
+    ("月结60天", m.TERM_CREDIT, 60, 0, 0),
+    ("2/10 月结30天", m.TERM_CREDIT, 30, 2, 10),
+]
+
+
 def seed_dictionaries(session) -> int:
     added = 0
+    existing = {n for (n,) in session.query(m.PaymentTerm.name)}
+    for order, (name, kind, days, pct, pct_days) in enumerate(DEFAULT_PAYMENT_TERMS, start=1):
+        if name not in existing:
+            session.add(
+                m.PaymentTerm(
+                    name=name, kind=kind, days=days, discount_percent=pct, discount_days=pct_days, sort_order=order
+                )
+            )
+            added += 1
     for model, names in DEFAULT_ENTRIES.items():
         existing = {n for (n,) in session.query(model.name)}
         for order, name in enumerate(names, start=1):

@@ -30,10 +30,21 @@ def dictionary_view(model, perm: str):
     if model is m.ProductCategory:
         extra = ["parent"]
         labels.update(parent=_("Parent Category"), path=_("Category Path"))
+    if model is m.PaymentTerm:
+        extra = ["kind", "days", "discount_percent", "discount_days"]
+        labels.update(
+            kind=_("Kind"),
+            kind_label=_("Kind"),
+            days=_("Days"),
+            discount_percent=_("Cash Discount %"),
+            discount_days=_("Discount Days"),
+        )
     form_columns = ["name", *extra, "sort_order", "enabled", "note"]
-    list_extra = (
-        ["direction_label"] if model is m.StockMoveType else (["path"] if model is m.ProductCategory else extra)
-    )
+    list_extra = {
+        m.StockMoveType: ["direction_label"],
+        m.ProductCategory: ["path"],
+        m.PaymentTerm: ["kind_label", "days", "discount_percent", "discount_days"],
+    }.get(model, extra)
     attrs = {
         "datamodel": SQLAInterface(model),
         "class_permission_name": perm,
@@ -52,6 +63,9 @@ def dictionary_view(model, perm: str):
     if model is m.StockMoveType:
         attrs["choice_fields"] = {"direction": m.MOVE_DIRECTIONS}
         attrs["export_columns"] = ["name", "direction_label", "sort_order", "enabled", "note"]
+    if model is m.PaymentTerm:
+        attrs["choice_fields"] = {"kind": m.TERM_KINDS}
+        attrs["export_columns"] = ["name", *list_extra, "sort_order", "enabled", "note"]
     return type(f"{model.__name__}View", (BaseModelView,), attrs)
 
 

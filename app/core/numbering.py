@@ -26,6 +26,9 @@ PREFIXES = {
     "DB": "stock_transfer",
     "BX": "expense",
     "YJ": "commission",
+    "SH": "service_request",
+    "CJ": "receivable_credit",
+    "FL": "rebate",
 }
 
 

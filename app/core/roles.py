@@ -100,6 +100,12 @@ METHOD_PERMISSIONS = {
     "index": READ,
     "statement": READ,
     "dun": "dun",
+    "import_opening": WRITE,
+    "opening_template": WRITE,
+    "compute": "compute",
+    "api_compute": "compute",
+    "settle": "settle",
+    "api_settle": "settle",
     "handle": "handle",
     "handle_start": "handle",
 }

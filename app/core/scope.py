@@ -7,7 +7,7 @@ and bulk actions of the pages, the REST API, Excel export, related-field dropdow
 from flask import g, has_request_context
 from flask_appbuilder.models.filters import BaseFilter
 from flask_login import current_user
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import inspect as sa_inspect, or_
 
 # Roles whose holders see every owner's records; a user with none of them is limited to their own.
 ALL_DATA_ROLES = frozenset({"Admin", "SalesManager", "Finance", "Executive", "Purchaser", "WarehouseKeeper"})
@@ -45,10 +45,17 @@ def is_owned(model) -> bool:
 
 
 def scope_query(query, model):
-    """Restrict a query on an owned model to the current user's records unless they see all."""
+    """Restrict a query on an owned model to the current user's records unless they see all.
+
+    A model may name further user columns in `__scope_also__` that bring a record into that user's scope too (the
+    assignee of a service request sees it although the customer is someone else's)."""
     if not is_owned(model) or sees_all():
         return query
-    return query.filter(model.owner_id == current_user_id())
+    uid = current_user_id()
+    also = getattr(model, "__scope_also__", ())
+    if also:
+        return query.filter(or_(model.owner_id == uid, *(getattr(model, column) == uid for column in also)))
+    return query.filter(model.owner_id == uid)
 
 
 class FilterInScope(BaseFilter):
@@ -130,6 +137,8 @@ def enforce_owner(item) -> None:
     if user is None:
         return
     if not sees_all(user):
+        if getattr(type(item), "__scope_also__", ()) and sa_inspect(item).persistent and item.owner_id != user.id:
+            return  # reached through another column (e.g. as its assignee): the record stays its owner's
         item.owner = user
         item.owner_id = user.id
     elif item.owner_id is None and getattr(item, "owner", None) is None:
@@ -149,7 +158,8 @@ def ensure_visible(obj) -> None:
 
     if obj is None or not is_owned(type(obj)) or sees_all():
         return
-    if obj.owner_id != current_user_id():
+    uid = current_user_id()
+    if obj.owner_id != uid and all(getattr(obj, c) != uid for c in getattr(type(obj), "__scope_also__", ())):
         raise NotFound(_not_found())
 
 

@@ -304,6 +304,10 @@ class BaseModelView(ScopedViewMixin, ModelView):
                 key, label, expr = spec
                 yield key, label, expr(self.datamodel.obj)
 
+    def quick_filters(self) -> list[tuple[object, str]]:
+        """(label, list URL) buttons above the list for the filters people use every day; none by default."""
+        return []
+
     def totals(self, selected_ids=None) -> list[tuple[str, object, object]]:
         """[(key, label, Decimal)] summed in SQL over the rows the list shows (all pages)."""
         from decimal import Decimal

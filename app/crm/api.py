@@ -127,10 +127,14 @@ class EndCustomerApi(CustomerApi):
         "referrer.name",
         "source.id",
         "nature.id",
+        "abc_class",
+        "abc_amount",
+        "abc_orders",
+        "abc_at",
     ]
     add_columns = edit_columns = views.EndCustomerView.add_columns  # the same fields as the page form
-    search_columns = ["name", "region", "customer_type", "stars", "referrer", "owner"]
-    order_columns = ["id", "name", "stars", "credit_limit"]
+    search_columns = ["name", "region", "customer_type", "stars", "abc_class", "referrer", "owner"]
+    order_columns = ["id", "name", "stars", "abc_class", "credit_limit"]
 
 
 class ContactApi(BaseApi):

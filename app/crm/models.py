@@ -70,10 +70,17 @@ class EndCustomer(CustomerMixin, Model):
     source = relationship("CustomerSource")
     nature_id = Column(Integer, ForeignKey("customer_nature.id"), nullable=True)
     nature = relationship("CustomerNature")
+    payment_term_id = Column(Integer, ForeignKey("payment_term.id"), nullable=True)  # the default for new orders
+    payment_term = relationship("PaymentTerm")
     stars = Column(Integer, nullable=False, default=3)  # 1–5 星级
     referrer_id = Column(Integer, ForeignKey("channel_customer.id"), nullable=True, index=True)
     referrer = relationship("ChannelCustomer", backref="referred_end_customers")
     churn_pending = Column(Boolean, nullable=False, default=False)  # end-customer churn waits for Admin review
+    # ABC分类, written only by `flask classify` (app/crm/classification.py); NULL until the first run
+    abc_class = Column(String(1), nullable=True, index=True)  # A / B / C
+    abc_amount = Money(nullable=True)  # received net of refunds in the 12 months ending on the classification day
+    abc_orders = Column(Integer, nullable=True)  # approved orders in the same 12 months
+    abc_at = Column(DateTime, nullable=True)  # UTC time of the classification
     __table_args__ = (UniqueConstraint("name", "region_id", name="uq_end_customer_name_region"),)
 
 

@@ -6,10 +6,11 @@ from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _
+from wtforms import SelectField
 
 from app.core.errors import BusinessError
 from app.core.views import BaseModelView
-from app.crm import models as m, services
+from app.crm import classification, models as m, services
 from app.extensions import db
 
 CUSTOMER_LABELS = {
@@ -41,6 +42,10 @@ CUSTOMER_LABELS = {
     "channel_type.name": _("Channel Type"),
     "customer_type.name": _("Customer Type"),
     "referrer.name": _("Referring Channel"),
+    "abc_class": _("ABC Class"),
+    "abc_amount": _("Received, Last 12 Months"),
+    "abc_orders": _("Approved Orders, Last 12 Months"),
+    "abc_at": _("Classified At"),
 }
 
 
@@ -298,7 +303,17 @@ class EndCustomerView(CustomerView):
     datamodel = SQLAInterface(m.EndCustomer)
     class_permission_name = "EndCustomer"
     title = _("End Customer Info")
-    list_columns = ["name", "region", "customer_type", "stars", "referrer", "phone", "credit_limit", "owner"]
+    list_columns = [
+        "name",
+        "region",
+        "customer_type",
+        "stars",
+        "abc_class",
+        "referrer",
+        "phone",
+        "credit_limit",
+        "owner",
+    ]
     add_columns = edit_columns = [
         "name",
         "region",
@@ -336,9 +351,14 @@ class EndCustomerView(CustomerView):
             _("Ownership"),
             {"fields": ["owner", "assigned_at", "last_deal_at", "last_followup_at", "churned", "churn_pending"]},
         ),
+        # written by `flask classify`; see app/crm/classification.py
+        (_("ABC Classification"), {"fields": ["abc_class", "abc_amount", "abc_orders", "abc_at"]}),
     ]
-    search_columns = ["name", "region", "customer_type", "stars", "referrer", "owner", "phone"]
-    order_columns = ["name", "stars", "credit_limit"]
+    search_columns = ["name", "region", "customer_type", "stars", "abc_class", "referrer", "owner", "phone"]
+    search_form_extra_fields = {
+        "abc_class": SelectField(_("ABC Class"), choices=[(c, c) for c in classification.ABC_CLASSES])
+    }
+    order_columns = ["name", "stars", "abc_class", "credit_limit"]
     base_order = ("name", "asc")
     label_columns = CUSTOMER_LABELS
     export_columns = [
@@ -346,6 +366,9 @@ class EndCustomerView(CustomerView):
         "region.name",
         "customer_type.name",
         "stars",
+        "abc_class",
+        "abc_amount",
+        "abc_orders",
         "referrer.name",
         "phone",
         "address",

@@ -8,7 +8,20 @@ from decimal import Decimal
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import declared_attr, relationship
 
 import app.purchase.models  # noqa: F401 - stock documents refer to contracts and orders by class name
@@ -25,6 +38,7 @@ MOVE_KINDS = {
     "purchase_in": _("Purchase in"),
     "return_in": _("Sales return"),
     "other_in": _("Other in"),
+    "opening_in": _("Opening stock"),
     "sale_out": _("Sales out"),
     "other_out": _("Other out"),
     "take_gain": _("Stock-take gain"),
@@ -165,6 +179,7 @@ class StockIn(StockDocumentMixin, Model):
     contract = relationship("PurchaseContract", backref="stock_ins")
     order_id = Column(Integer, ForeignKey("sales_order.id"), nullable=True, index=True)  # a sales return
     order = relationship("SalesOrder", backref="returns")
+    is_opening = Column(Boolean, nullable=False, default=False, server_default=false())  # 期初入库
     lines = relationship(
         "StockInLine", back_populates="doc", cascade="all, delete-orphan", order_by="StockInLine.line_no"
     )

@@ -437,7 +437,7 @@ def confirm_stock_in(session, doc: StockIn, user) -> None:
             returned_value += qty * line.order_line.net_price
             kind = "return_in"
         else:
-            kind, unit_cost = "other_in", Decimal(line.unit_cost)
+            kind, unit_cost = "opening_in" if doc.is_opening else "other_in", Decimal(line.unit_cost)
         _cost_in(session, line.product, qty, unit_cost)
         _move(session, doc, line, line.product, doc.warehouse, qty, unit_cost, kind, user)
     session.flush()

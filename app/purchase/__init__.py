@@ -56,7 +56,14 @@ def register(appbuilder) -> None:
             CONTRACT_ACCESS,
             api.PurchaseContractApi,
         ),
-        (views.PurchaseInvoiceView, "Received Invoices", _("Received Invoices"), "fa-ticket", INVOICE_ACCESS, None),
+        (
+            views.PurchaseInvoiceView,
+            "Received Invoices",
+            _("Received Invoices"),
+            "fa-ticket",
+            INVOICE_ACCESS,
+            api.PurchaseInvoiceApi,
+        ),
     ]
     for view, name, label, icon, access, view_api in pages:
         register_resource(appbuilder, view, name=name, label=label, icon=icon, access=access, api=view_api, **cat)

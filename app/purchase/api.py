@@ -154,3 +154,35 @@ class PaymentApi(ActionApiMixin, BaseApi):
             return self.response(200, id=item.id, audited=True)
 
         return self._run(run)
+
+
+class PurchaseInvoiceApi(BaseApi):
+    """收票明细: {"contract", "invoice_no", "invoice_date", "tax_rate", "amount"}; never beyond the contract total."""
+
+    datamodel = SQLAInterface(m.PurchaseInvoice)
+    resource_name = "purchase_invoice"
+    class_permission_name = "PurchaseInvoice"
+    include_route_methods = {"get", "get_list", "info", "post", "delete"}
+    list_columns = show_columns = [
+        "id",
+        "contract.id",
+        "contract.number",
+        "invoice_no",
+        "invoice_date",
+        "tax_rate",
+        "amount",
+        "net_amount",
+        "tax_amount",
+        "note",
+    ]
+    add_columns = views.PurchaseInvoiceView.add_columns
+    search_columns = views.PurchaseInvoiceView.search_columns
+    order_columns = ["id", "invoice_no", "invoice_date", "amount"]
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        services.receive_invoice(db.session, item)
+
+    def pre_delete(self, item):
+        super().pre_delete(item)
+        services.void_received_invoice(db.session, item, g.user)

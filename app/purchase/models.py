@@ -5,7 +5,20 @@ from decimal import Decimal
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import relationship
 
 from app.core.formatting import local_today
@@ -79,6 +92,9 @@ class PurchaseContract(NumberedMixin, WorkflowMixin, TimestampMixin, Model):
     delivery_date = Column(Date, index=True)  # 确定出货日期
     total_amount = Money(nullable=False, default=ZERO)
     paid_amount = Money(nullable=False, default=ZERO)  # Σ payments
+    invoiced_amount = Money(nullable=False, default=ZERO, server_default="0")  # Σ received invoices 收票
+    is_opening = Column(Boolean, nullable=False, default=False, server_default=false())  # 期初应付, not a purchase
+    due_date = Column(Date)  # when the money is owed (opening payables)
     receipt_status = Column(String(8), nullable=False, default=NOT_RECEIVED, index=True)
     approved_at = Column(DateTime)
     note = Column(Text)
@@ -96,6 +112,10 @@ class PurchaseContract(NumberedMixin, WorkflowMixin, TimestampMixin, Model):
     @property
     def unpaid_amount(self) -> Decimal:
         return Decimal(self.total_amount or 0) - Decimal(self.paid_amount or 0)
+
+    @property
+    def uninvoiced_amount(self) -> Decimal:
+        return Decimal(self.total_amount or 0) - Decimal(self.invoiced_amount or 0)
 
     @property
     def rejection_reason(self) -> str | None:
@@ -170,7 +190,10 @@ class PurchaseInvoice(TimestampMixin, Model):
     contract = relationship("PurchaseContract", backref="invoices")
     invoice_no = Column(String(64), nullable=False)
     invoice_date = Column(Date, nullable=False)
-    amount = Money(nullable=False)
+    tax_rate = Column(Numeric(5, 2, asdecimal=True), nullable=False, default=Decimal("13"), server_default="13")
+    amount = Money(nullable=False)  # with tax
+    net_amount = Money(nullable=False, default=ZERO, server_default="0")  # without tax
+    tax_amount = Money(nullable=False, default=ZERO, server_default="0")
     note = Column(Text)
     __table_args__ = (UniqueConstraint("contract_id", "invoice_no", name="uq_purchase_invoice_no"),)
 

@@ -175,12 +175,60 @@ def delete_payment(session, payment: Payment) -> None:
 
 
 def validate_invoice(item: PurchaseInvoice) -> None:
+    """收票: like a sales invoice — number, date, tax rate, amount with tax split into net and tax."""
     strip_text(item, "invoice_no", "note")
     if item.contract is None:
         raise BusinessError(_("Choose a contract."), 400)
     if not item.invoice_no:
         raise BusinessError(_("The invoice number is required."), 400)
-    if item.amount is None or Decimal(item.amount) <= 0:
-        raise BusinessError(_("%(label)s must be greater than 0.", label=_("Amount")), 400)
+    if item.amount is None or Decimal(item.amount) <= 0 or Decimal(item.amount) != money(item.amount):
+        raise BusinessError(_("The amount must be greater than 0, with at most 2 decimals."), 400)
+    rate = Decimal(item.tax_rate if item.tax_rate is not None else 13)
+    if rate < 0 or rate > 100:
+        raise BusinessError(_("The tax rate must be between 0 and 100%%."), 400)
+    item.tax_rate = rate
     if item.invoice_date is None:
         item.invoice_date = local_today()
+    from app.sales.services import tax_split
+
+    item.net_amount, item.tax_amount = tax_split(Decimal(item.amount), rate)
+
+
+def receive_invoice(session, item: PurchaseInvoice) -> None:
+    """A contract is never invoiced beyond its total (one guarded UPDATE decides, also between two clerks)."""
+    validate_invoice(item)
+    contract = item.contract
+    if contract.status != workflow.APPROVED:
+        raise BusinessError(_("Contract %(no)s is not approved.", no=contract.number), 409)
+    amount = Decimal(item.amount)
+    result = session.execute(
+        update(PurchaseContract)
+        .where(
+            PurchaseContract.id == contract.id,
+            PurchaseContract.total_amount - PurchaseContract.invoiced_amount - amount > -HALF_CENT,
+        )
+        .values(invoiced_amount=PurchaseContract.invoiced_amount + amount)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(contract)
+        raise BusinessError(
+            _(
+                "Contract %(no)s has only %(left)s left to invoice.",
+                no=contract.number,
+                left=format_money(max(contract.uninvoiced_amount, ZERO)),
+            ),
+            409,
+        )
+    session.expire(contract, ["invoiced_amount"])
+
+
+def void_received_invoice(session, item: PurchaseInvoice, user) -> None:
+    if not {r.name for r in user.roles} & {"Admin", "Finance"}:
+        raise Forbidden(_("Only finance or an administrator can void an invoice."))
+    session.execute(
+        update(PurchaseContract)
+        .where(PurchaseContract.id == item.contract_id)
+        .values(invoiced_amount=PurchaseContract.invoiced_amount - Decimal(item.amount))
+        .execution_options(synchronize_session=False)
+    )

@@ -14,6 +14,8 @@ from app.purchase import models as m, services
 from app.sales.models import PAYMENT_METHODS
 
 LABELS = {
+    "invoiced_amount": _("Invoiced"),
+    "uninvoiced_amount": _("Not Yet Invoiced"),
     "number": _("Document No."),
     "doc_date": _("Date"),
     "supplier": _("Supplier"),
@@ -178,12 +180,28 @@ class PurchaseInvoiceView(BaseModelView):
     datamodel = SQLAInterface(m.PurchaseInvoice)
     class_permission_name = "PurchaseInvoice"
     title = _("Received Invoices")
-    list_columns = ["invoice_no", "invoice_date", "contract", "amount", "note"]
-    add_columns = edit_columns = show_columns = ["contract", "invoice_no", "invoice_date", "amount", "note"]
+    exclude_route_methods = {"edit"}
+    list_columns = ["invoice_no", "invoice_date", "contract", "amount", "net_amount", "tax_amount", "note"]
+    add_columns = ["contract", "invoice_no", "invoice_date", "tax_rate", "amount", "note"]
+    show_columns = ["contract", "invoice_no", "invoice_date", "tax_rate", "amount", "net_amount", "tax_amount", "note"]
     search_columns = ["invoice_no", "contract", "invoice_date"]
-    label_columns = LABELS
-    list_totals = ["amount"]
-    validator = staticmethod(services.validate_invoice)
+    label_columns = {
+        **LABELS,
+        "tax_rate": _("Tax Rate %"),
+        "amount": _("Amount with Tax"),
+        "net_amount": _("Amount without Tax"),
+        "tax_amount": _("Tax"),
+    }
+    list_totals = ["amount", "net_amount", "tax_amount"]
+    export_columns = ["invoice_no", "invoice_date", "contract.number", "tax_rate", "amount", "net_amount", "tax_amount"]
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        self._refuse_cleanly(lambda i: services.receive_invoice(db.session, i), item)
+
+    def pre_delete(self, item):
+        super().pre_delete(item)
+        services.void_received_invoice(db.session, item, g.user)
 
 
 class PurchaseContractView(LinesFormMixin, WorkflowViewMixin, BaseModelView):
@@ -211,6 +229,8 @@ class PurchaseContractView(LinesFormMixin, WorkflowViewMixin, BaseModelView):
         "total_amount",
         "paid_amount",
         "unpaid_amount",
+        "invoiced_amount",
+        "uninvoiced_amount",
         "receipt_status_label",
         "status_label",
         "rejection_reason",
@@ -255,6 +275,7 @@ class PurchaseContractView(LinesFormMixin, WorkflowViewMixin, BaseModelView):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.formatters_columns["unpaid_amount"] = format_money
+        self.formatters_columns["uninvoiced_amount"] = format_money
 
     def save_document(self, item, rows, is_new):
         services.save_contract(db.session, item, rows, g.user)

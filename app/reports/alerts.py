@@ -31,6 +31,8 @@ KINDS = {
     "overdue": _("Receivable overdue"),
     "followup": _("Follow-up overdue"),
     "approval": _("Approval waiting"),
+    "service": _("Service request overdue"),
+    "churn_risk": _("Key customer at risk of churning"),
 }
 
 
@@ -107,7 +109,7 @@ def conditions(session, today: dt.date, now: dt.datetime) -> list[dict]:
                 "url": "/stockmoveview/alerts/",
             }
         )
-    outstanding = SalesOrder.total_amount - SalesOrder.received_amount + SalesOrder.refunded_amount
+    outstanding = SalesOrder.outstanding_amount
     owed = (
         session.query(SalesOrder)
         .filter(SalesOrder.status == workflow.APPROVED, outstanding > Decimal("0.005"))
@@ -181,7 +183,58 @@ def conditions(session, today: dt.date, now: dt.datetime) -> list[dict]:
             }
         )
     found += _waiting_approvals(session, now)
+    found += _overdue_service_requests(session, now)
+    found += _churn_risks(session, today)
     return found
+
+
+def _churn_risks(session, today: dt.date) -> list[dict]:
+    """A/B customers (ABC分类) whose last approved order and last follow-up are both older than ABC_CHURN_WARN_DAYS."""
+    from app.crm.classification import churn_risks
+
+    return [
+        {
+            "kind": "churn_risk",
+            "fingerprint": f"churn_risk:{customer.id}",
+            "title": str(
+                _(
+                    "Class %(cls)s customer %(c)s: last approved order %(o)s, last follow-up %(f)s",
+                    cls=customer.abc_class,
+                    c=customer.name,
+                    o=order_day.isoformat() if order_day else "—",
+                    f=followup_day.isoformat() if followup_day else "—",
+                )
+            ),
+            "owner_id": customer.owner_id,
+            "level": "Salesperson",
+            "url": f"/endcustomerview/show/{customer.id}",
+        }
+        for customer, order_day, followup_day in churn_risks(session, today)
+    ]
+
+
+def _overdue_service_requests(session, now: dt.datetime) -> list[dict]:
+    """售后服务: pending or processing requests past their due time, for the customer's salesperson."""
+    from app.aftersales.services import overdue_requests
+
+    return [
+        {
+            "kind": "service",
+            "fingerprint": f"service:{r.id}",
+            "title": str(
+                _(
+                    "Service request %(no)s of %(c)s was due %(at)s",
+                    no=r.number,
+                    c=r.end_customer.name,
+                    at=to_local(r.due_at).strftime("%Y-%m-%d %H:%M"),
+                )
+            ),
+            "owner_id": r.owner_id,
+            "level": "Salesperson",
+            "url": f"/servicerequestview/show/{r.id}",
+        }
+        for r in overdue_requests(session, now)
+    ]
 
 
 def _waiting_approvals(session, now: dt.datetime) -> list[dict]:

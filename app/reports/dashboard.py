@@ -26,7 +26,10 @@ def sales_vs_target(session, user) -> dict:
     today = local_today()
     start = today.replace(day=1)
     achieved = session.query(func.coalesce(func.sum(SalesOrder.total_amount), 0)).filter(
-        SalesOrder.status == workflow.APPROVED, SalesOrder.doc_date >= start, SalesOrder.doc_date <= today
+        SalesOrder.status == workflow.APPROVED,
+        SalesOrder.is_opening.is_(False),
+        SalesOrder.doc_date >= start,
+        SalesOrder.doc_date <= today,
     )
     target = session.query(func.coalesce(func.sum(SalesTarget.amount), 0)).filter(
         SalesTarget.year == today.year, SalesTarget.month == today.month
@@ -42,7 +45,7 @@ def sales_vs_target(session, user) -> dict:
 def receivables(session, user) -> dict:
     from app.sales.models import SalesOrder
 
-    outstanding = SalesOrder.total_amount - SalesOrder.received_amount + SalesOrder.refunded_amount
+    outstanding = SalesOrder.outstanding_amount
     query = session.query(
         func.coalesce(func.sum(outstanding), 0),
         # CASE, not FILTER (…): MariaDB has no aggregate FILTER clause

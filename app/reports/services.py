@@ -215,7 +215,11 @@ def _sales_lines_where(session, params: Params):
     from app.crm.models import EndCustomer
     from app.sales.models import SalesOrder, SalesOrderLine
 
-    where = [SalesOrder.status == workflow.APPROVED, _in_range(SalesOrder.doc_date, params)]
+    where = [
+        SalesOrder.status == workflow.APPROVED,
+        SalesOrder.is_opening.is_(False),
+        _in_range(SalesOrder.doc_date, params),
+    ]
     joins = [(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)]
     if params.salesperson_id:
         where.append(SalesOrder.owner_id == params.salesperson_id)
@@ -307,10 +311,12 @@ def top_customers(session, params: Params) -> Result:
     if not any(target is EndCustomer for target, _on in joins):
         joins.append((EndCustomer, EndCustomer.id == SalesOrder.end_customer_id))
     amount = func.sum(SalesOrderLine.amount).label("amount")
-    stmt = select(EndCustomer.name, amount, func.count(distinct(SalesOrder.id))).select_from(SalesOrderLine)
+    stmt = select(EndCustomer.name, amount, func.count(distinct(SalesOrder.id)), EndCustomer.abc_class)
+    stmt = stmt.select_from(SalesOrderLine)
     for target, on in joins:
         stmt = stmt.join(target, on)
-    stmt = stmt.where(*where).group_by(EndCustomer.id, EndCustomer.name).order_by(amount.desc(), EndCustomer.name)
+    stmt = stmt.where(*where).group_by(EndCustomer.id, EndCustomer.name, EndCustomer.abc_class)
+    stmt = stmt.order_by(amount.desc(), EndCustomer.name)
     ranked = session.execute(stmt.limit(10)).all()
     total = money(
         session.execute(
@@ -318,12 +324,20 @@ def top_customers(session, params: Params) -> Result:
         ).scalar()
     )
     rows = [
-        {"rank": i, "customer": name, "orders": int(count), "amount": money(value), "share": rate(value, total)}
-        for i, (name, value, count) in enumerate(ranked, start=1)
+        {
+            "rank": i,
+            "customer": name,
+            "abc_class": abc_class or "",  # ABC分类 as of the last `flask classify`
+            "orders": int(count),
+            "amount": money(value),
+            "share": rate(value, total),
+        }
+        for i, (name, value, count, abc_class) in enumerate(ranked, start=1)
     ]
     columns = [
         Col("rank", _("Rank"), INT),
         Col("customer", _("End Customer")),
+        Col("abc_class", _("ABC Class")),
         Col("orders", _("Orders"), INT),
         Col("amount", _("Sales (¥)"), MONEY),
         Col("share", _("Share %"), PCT),
@@ -356,7 +370,11 @@ def target_achievement(session, params: Params) -> Result:
     bucket = periods.bucket_expr(session, SalesOrder.doc_date, params.period)
     stmt = (
         select(SalesOrder.owner_id, bucket, func.sum(SalesOrder.total_amount))
-        .where(SalesOrder.status == workflow.APPROVED, _in_range(SalesOrder.doc_date, params))
+        .where(
+            SalesOrder.status == workflow.APPROVED,
+            SalesOrder.is_opening.is_(False),
+            _in_range(SalesOrder.doc_date, params),
+        )
         .group_by(SalesOrder.owner_id, bucket)
     )
     if params.salesperson_id:
@@ -452,7 +470,7 @@ def customer_counts(session, params: Params) -> Result:
 def receivables_aging(session, params: Params) -> Result:
     """What each customer still owes on approved orders as of the end date, by days past the due date."""
     from app.crm.models import EndCustomer
-    from app.sales.models import Receipt, Refund, SalesOrder
+    from app.sales.models import Receipt, ReceivableCredit, Refund, SalesOrder
 
     as_of = params.end
     received = (
@@ -465,8 +483,13 @@ def receivables_aging(session, params: Params) -> Result:
         .where(Refund.order_id == SalesOrder.id, Refund.doc_date <= as_of)
         .scalar_subquery()
     )
+    credited = (
+        select(func.coalesce(func.sum(ReceivableCredit.amount), 0))
+        .where(ReceivableCredit.order_id == SalesOrder.id, ReceivableCredit.doc_date <= as_of)
+        .scalar_subquery()
+    )
     stmt = (
-        select(EndCustomer.name, SalesOrder.due_date, SalesOrder.total_amount - received + refunded)
+        select(EndCustomer.name, SalesOrder.due_date, SalesOrder.total_amount - received + refunded - credited)
         .join(EndCustomer, EndCustomer.id == SalesOrder.end_customer_id)
         .where(SalesOrder.status == workflow.APPROVED, SalesOrder.doc_date <= as_of)
     )
@@ -556,7 +579,11 @@ def purchase_amount(session, params: Params) -> Result:
     from app.base_data.models import Product
     from app.purchase.models import PurchaseContract, PurchaseContractLine
 
-    where = [PurchaseContract.status == workflow.APPROVED, _in_range(PurchaseContract.doc_date, params)]
+    where = [
+        PurchaseContract.status == workflow.APPROVED,
+        PurchaseContract.is_opening.is_(False),
+        _in_range(PurchaseContract.doc_date, params),
+    ]
     joins = [(PurchaseContract, PurchaseContract.id == PurchaseContractLine.contract_id)]
     categories = _category_ids(session, params)
     if categories is not None:
@@ -648,7 +675,11 @@ def product_sales_purchase(session, params: Params) -> Result:
     sales = (
         select(SalesOrderLine.product_id, func.sum(SalesOrderLine.qty), func.sum(SalesOrderLine.amount))
         .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
-        .where(SalesOrder.status == workflow.APPROVED, _in_range(SalesOrder.doc_date, params))
+        .where(
+            SalesOrder.status == workflow.APPROVED,
+            SalesOrder.is_opening.is_(False),
+            _in_range(SalesOrder.doc_date, params),
+        )
         .group_by(SalesOrderLine.product_id)
     )
     purchases = (
@@ -656,7 +687,11 @@ def product_sales_purchase(session, params: Params) -> Result:
             PurchaseContractLine.product_id, func.sum(PurchaseContractLine.qty), func.sum(PurchaseContractLine.amount)
         )
         .join(PurchaseContract, PurchaseContract.id == PurchaseContractLine.contract_id)
-        .where(PurchaseContract.status == workflow.APPROVED, _in_range(PurchaseContract.doc_date, params))
+        .where(
+            PurchaseContract.status == workflow.APPROVED,
+            PurchaseContract.is_opening.is_(False),
+            _in_range(PurchaseContract.doc_date, params),
+        )
         .group_by(PurchaseContractLine.product_id)
     )
     sold = {pid: (q, a) for pid, q, a in session.execute(sales)}
@@ -819,7 +854,9 @@ def daily_sales(session, params: Params) -> Result:
 
     day = params.end
     taken = select(SalesOrder.owner_id, func.count(SalesOrder.id), func.sum(SalesOrder.total_amount)).where(
-        SalesOrder.doc_date == day, SalesOrder.status.in_((workflow.SUBMITTED, workflow.APPROVED))
+        SalesOrder.doc_date == day,
+        SalesOrder.status.in_((workflow.SUBMITTED, workflow.APPROVED)),
+        SalesOrder.is_opening.is_(False),
     )
     net_price = SalesOrderLine.unit_price * (100 - SalesOrderLine.discount) / 100
     shipped = (

@@ -34,6 +34,19 @@ COMMISSION_ACCESS = {
     "Finance": {READ, "pay"},
 }
 RATE_ACCESS = {**MONEY_READ, "Admin": WRITE}
+CREDIT_ACCESS = MONEY_READ
+AGREEMENT_ACCESS = {
+    **MONEY_READ,
+    "Admin": {WRITE, "compute"},
+    "SalesManager": {WRITE, "compute"},
+    "Finance": {READ, "compute"},
+}
+REBATE_ACCESS = {
+    **MONEY_READ,
+    "Admin": {READ, "approve", "settle"},
+    "SalesManager": {READ, "approve"},
+    "Finance": {READ, "settle"},
+}
 EXPENSE_ACCESS = DOC_ACCESS
 
 TABLE_LABELS = {
@@ -50,6 +63,9 @@ TABLE_LABELS = {
     "commission_rate": _("Commission Rates"),
     "sales_invoice": _("Sales Invoices"),
     "sales_invoice_line": _("Sales Invoices"),
+    "receivable_credit": _("Receivable Credits"),
+    "rebate_agreement": _("Rebate Agreements"),
+    "rebate": _("Rebates"),
 }
 
 
@@ -99,6 +115,25 @@ def register(appbuilder) -> None:
             api.SalesInvoiceApi,
             sales,
         ),
+        (
+            views.ReceivableCreditView,
+            "Receivable Credits",
+            _("Receivable Credits"),
+            "fa-minus-square",
+            CREDIT_ACCESS,
+            api.ReceivableCreditApi,
+            sales,
+        ),
+        (
+            views.RebateAgreementView,
+            "Rebate Agreements",
+            _("Rebate Agreements"),
+            "fa-handshake-o",
+            AGREEMENT_ACCESS,
+            api.RebateAgreementApi,
+            ch,
+        ),
+        (views.RebateView, "Rebates", _("Rebates"), "fa-gift", REBATE_ACCESS, api.RebateApi, ch),
         (
             views.CustomerPriceView,
             "Customer Prices",

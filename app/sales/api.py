@@ -5,8 +5,10 @@ from flask import g
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext
 
 from app.core.api import ActionApiMixin, BaseApi, LinesApiMixin, WorkflowApiMixin
+from app.core.errors import BusinessError
 from app.extensions import db
 from app.sales import models as m, services, views
 
@@ -20,6 +22,8 @@ LINE_COLUMNS = [
     "unit_price",
     "discount",
     "amount",
+    "promotion.id",
+    "promotion.name",
     "note",
 ]
 HEADER_COLUMNS = [
@@ -85,7 +89,13 @@ class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
     list_columns = HEADER_COLUMNS + [
         "order_type.id",
         "order_type.name",
+        "payment_term.id",
+        "payment_term.name",
         "payment_days",
+        "discount_percent",
+        "discount_until",
+        "credited_amount",
+        "is_opening",
         "due_date",
         "received_amount",
         "refunded_amount",
@@ -174,6 +184,8 @@ class ReceiptApi(BaseApi):
         "order.number",
         "amount",
         "method",
+        "cash_discount",
+        "discount_amount",
         "note",
         "owner.id",
         "owner.username",
@@ -187,10 +199,6 @@ class ReceiptApi(BaseApi):
         services.post_receipt(db.session, item)
 
     def pre_update(self, item):
-        from flask_babel import gettext
-
-        from app.core.errors import BusinessError
-
         raise BusinessError(gettext("A posted receipt cannot be changed; delete it and enter it again."), 405)
 
     def pre_delete(self, item):
@@ -338,3 +346,118 @@ class SalesInvoiceApi(LinesApiMixin, BaseApi):
 
     def pre_delete(self, item):
         services.void_invoice(db.session, item, g.user)
+
+
+class ReceivableCreditApi(BaseApi):
+    """应收冲减 (read-only): cash discounts and settled rebates."""
+
+    datamodel = SQLAInterface(m.ReceivableCredit)
+    resource_name = "receivable_credit"
+    class_permission_name = "ReceivableCredit"
+    include_route_methods = {"get", "get_list", "info"}
+    list_columns = show_columns = [
+        "id",
+        "number",
+        "doc_date",
+        "kind",
+        "order.id",
+        "order.number",
+        "amount",
+        "receipt.id",
+        "rebate.id",
+        "owner.id",
+        "note",
+    ]
+    search_columns = views.ReceivableCreditView.search_columns
+    order_columns = ["id", "number", "doc_date", "amount"]
+
+
+class RebateAgreementApi(ActionApiMixin, BaseApi):
+    """返利协议; POST /<id>/compute {"period_start", "period_end", "comment"} computes and submits a period's rebate."""
+
+    datamodel = SQLAInterface(m.RebateAgreement)
+    resource_name = "rebate_agreement"
+    class_permission_name = "RebateAgreement"
+    base_permissions = ["can_read", "can_write", "can_compute"]
+    list_columns = show_columns = [
+        "id",
+        "name",
+        "end_customer.id",
+        "end_customer.name",
+        "channel.id",
+        "channel.name",
+        "rate",
+        "threshold",
+        "enabled",
+        "owner.id",
+        "note",
+    ]
+    add_columns = edit_columns = views.RebateAgreementView.add_columns
+    search_columns = views.RebateAgreementView.search_columns
+    order_columns = ["id", "name", "rate", "threshold"]
+    add_query_rel_fields = edit_query_rel_fields = views.RebateAgreementView.add_form_query_rel_fields
+    validator = staticmethod(services.validate_rebate_agreement)
+
+    @expose("/<int:pk>/compute", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_compute")
+    def api_compute(self, pk):
+        import datetime as dt
+
+        def run():
+            item = self._item(pk)
+            body = self._body()
+            try:
+                start = dt.date.fromisoformat(str(body.get("period_start") or ""))
+                end = dt.date.fromisoformat(str(body.get("period_end") or ""))
+            except ValueError:
+                raise BusinessError(gettext("Dates are written YYYY-MM-DD."), 400) from None
+            rebate = services.compute_rebate(db.session, item, start, end, g.user, self._comment())
+            db.session.commit()
+            return self.response(
+                201, message=gettext("OK"), id=rebate.id, number=rebate.number, amount=str(rebate.amount)
+            )
+
+        return self._run(run)
+
+
+class RebateApi(WorkflowApiMixin, BaseApi):
+    """返利单: approve / reject through the workflow; POST /<id>/settle credits what is unsettled to receivables."""
+
+    datamodel = SQLAInterface(m.Rebate)
+    resource_name = "rebate"
+    class_permission_name = "Rebate"
+    include_route_methods = {"get", "get_list", "info", "api_approve", "api_reject", "api_settle"}
+    base_permissions = ["can_read", "can_approve", "can_settle"]
+    list_columns = show_columns = [
+        "id",
+        "number",
+        "doc_date",
+        "agreement.id",
+        "agreement.name",
+        "period_start",
+        "period_end",
+        "base_amount",
+        "rate",
+        "amount",
+        "settled_amount",
+        "status",
+        "owner.id",
+    ]
+    search_columns = views.RebateView.search_columns
+    order_columns = ["id", "number", "doc_date", "amount"]
+    workflow_services = views.RebateView.workflow_services
+
+    @expose("/<int:pk>/settle", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("api_settle")
+    def api_settle(self, pk):
+        def run():
+            item = self._item(pk)
+            applied = services.settle_rebate(db.session, item, g.user)
+            db.session.commit()
+            return self.response(200, message=gettext("OK"), id=item.id, credited=str(applied))
+
+        return self._run(run)

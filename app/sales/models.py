@@ -21,8 +21,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
-from sqlalchemy.orm import declared_attr, relationship
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import backref, declared_attr, relationship
 
 from app.core.formatting import local_today
 from app.core.models import ZERO, Model, Money, OwnedMixin, Quantity, TimestampMixin
@@ -101,6 +103,18 @@ class LineMixin:
         return Decimal(self.unit_price) * (Decimal(100) - Decimal(self.discount or 0)) / Decimal(100)
 
 
+class PromotedLineMixin(LineMixin):
+    """A sales line may be priced by a promotion 促销, named on the line."""
+
+    @declared_attr
+    def promotion_id(cls):
+        return Column(Integer, ForeignKey("promotion.id"), nullable=True, index=True)
+
+    @declared_attr
+    def promotion(cls):
+        return relationship("Promotion", lazy="joined")
+
+
 class SalesDocumentMixin(OwnedMixin, TimestampMixin):
     """What a quotation and an order share: customer, optional channel, date, total, note."""
 
@@ -147,7 +161,7 @@ class Quotation(NumberedMixin, SalesDocumentMixin, Model):
         return QUOTATION_STATUS.get(self.status, self.status)
 
 
-class QuotationLine(LineMixin, Model):
+class QuotationLine(PromotedLineMixin, Model):
     __tablename__ = "quotation_line"
     quotation_id = Column(Integer, ForeignKey("quotation.id", ondelete="CASCADE"), nullable=False, index=True)
     quotation = relationship("Quotation", back_populates="lines")
@@ -159,10 +173,17 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
     __doc_type__ = "sales_order"
     order_type_id = Column(Integer, ForeignKey("order_type.id"), nullable=True)
     order_type = relationship("OrderType")
-    payment_days = Column(Integer, nullable=False, default=0)  # 付款条件: days after the order date
+    payment_term_id = Column(Integer, ForeignKey("payment_term.id"), nullable=True)  # 付款条件 (customer's default)
+    payment_term = relationship("PaymentTerm")
+    payment_days = Column(Integer, nullable=False, default=0)  # days after the order date (from the term)
     due_date = Column(Date, index=True)
+    # 现金折扣 as agreed when the order was saved: this percent off for receipts dated up to and including that day
+    discount_percent = Column(Numeric(5, 2, asdecimal=True), nullable=False, default=Decimal("0"), server_default="0")
+    discount_until = Column(Date)
+    is_opening = Column(Boolean, nullable=False, default=False, server_default=false())  # 期初应收, not a sale
     received_amount = Money(nullable=False, default=ZERO)  # Σ receipts
     refunded_amount = Money(nullable=False, default=ZERO)  # Σ refunds
+    credited_amount = Money(nullable=False, default=ZERO, server_default="0")  # Σ credits: cash discounts, rebates
     commission_base = Money(nullable=False, default=ZERO)  # Σ bases of commissions claimed (not rejected)
     invoiced_amount = Money(nullable=False, default=ZERO, server_default="0")  # Σ sales invoice lines
     payment_status = Column(String(16), nullable=False, default=UNPAID, index=True)
@@ -192,9 +213,15 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
     def uninvoiced_amount(self) -> Decimal:
         return Decimal(self.total_amount or 0) - Decimal(self.invoiced_amount or 0)
 
-    @property
+    @hybrid_property
     def outstanding_amount(self) -> Decimal:
-        return Decimal(self.total_amount or 0) - self.net_received
+        """What the customer still owes: total − receipts + refunds − credits (the one definition, also in SQL)."""
+        return Decimal(self.total_amount or 0) - self.net_received - Decimal(self.credited_amount or 0)
+
+    @outstanding_amount.inplace.expression
+    @classmethod
+    def _outstanding_amount_expression(cls):
+        return cls.total_amount - cls.received_amount + cls.refunded_amount - cls.credited_amount
 
     @property
     def status_label(self):
@@ -234,7 +261,7 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
         return Decimal(str(total)).quantize(Decimal("0.01"))
 
 
-class SalesOrderLine(LineMixin, Model):
+class SalesOrderLine(PromotedLineMixin, Model):
     __tablename__ = "sales_order_line"
     __audit__ = True
     order_id = Column(Integer, ForeignKey("sales_order.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -281,6 +308,8 @@ class Receipt(NumberedMixin, OrderMoneyMixin, Model):
     __tablename__ = "receipt"
     __doc_prefix__ = "SK"
     method = Column(String(16), nullable=False, default="bank")
+    cash_discount = Column(Boolean, nullable=False, default=False, server_default=false())  # 享受现金折扣
+    discount_amount = Money(nullable=False, default=ZERO, server_default="0")  # the credit posted with it
     note = Column(Text)
 
     @property
@@ -292,6 +321,28 @@ class Refund(NumberedMixin, OrderMoneyMixin, Model):
     __tablename__ = "refund"
     __doc_prefix__ = "TK"
     reason = Column(Text, nullable=False)
+
+
+CASH_DISCOUNT, REBATE = "cash_discount", "rebate"
+CREDIT_KINDS = {CASH_DISCOUNT: _("Cash discount"), REBATE: _("Rebate")}
+
+
+class ReceivableCredit(NumberedMixin, OrderMoneyMixin, Model):
+    """应收冲减: an amount the customer no longer owes on an order without paying it — a cash discount taken with a
+    receipt, or a settled rebate. It lowers the outstanding amount like a receipt, but is not money received."""
+
+    __tablename__ = "receivable_credit"
+    __doc_prefix__ = "CJ"
+    kind = Column(String(16), nullable=False, index=True)
+    receipt_id = Column(Integer, ForeignKey("receipt.id", ondelete="CASCADE"), nullable=True, index=True)
+    receipt = relationship("Receipt", backref=backref("credits", cascade="all, delete-orphan"))
+    rebate_id = Column(Integer, ForeignKey("rebate.id"), nullable=True, index=True)
+    rebate = relationship("Rebate", back_populates="credits")
+    note = Column(String(255))
+
+    @property
+    def kind_label(self):
+        return CREDIT_KINDS.get(self.kind, self.kind)
 
 
 class CommissionRate(TimestampMixin, Model):
@@ -397,3 +448,59 @@ class SalesInvoiceLine(Model):
     order = relationship("SalesOrder", lazy="joined")
     amount = Money(nullable=False)  # with tax
     note = Column(String(255))
+
+
+class RebateAgreement(OwnedMixin, TimestampMixin, Model):
+    """返利协议: a percentage of what one end customer or one channel paid in a period, once it reaches a threshold."""
+
+    __tablename__ = "rebate_agreement"
+    __audit__ = True
+    id = Column(Integer, primary_key=True)
+    name = Column(String(128), nullable=False)
+    end_customer_id = Column(Integer, ForeignKey("end_customer.id"), nullable=True, index=True)
+    end_customer = relationship("EndCustomer", lazy="joined")
+    channel_id = Column(Integer, ForeignKey("channel_customer.id"), nullable=True, index=True)
+    channel = relationship("ChannelCustomer", lazy="joined")
+    rate = Column(Numeric(5, 2, asdecimal=True), nullable=False)  # percent of the received amount
+    threshold = Money(nullable=False, default=ZERO)  # the received amount from which the rebate is earned
+    enabled = Column(Boolean, nullable=False, default=True)
+    note = Column(Text)
+
+    @property
+    def party(self):
+        return self.end_customer or self.channel
+
+    def __repr__(self) -> str:
+        return self.name or ""
+
+
+class Rebate(NumberedMixin, WorkflowMixin, OwnedMixin, TimestampMixin, Model):
+    """返利单: one agreement's rebate for one period, approved through the shared workflow and then settled as
+    credits on the party's outstanding orders (oldest due first)."""
+
+    __tablename__ = "rebate"
+    __doc_prefix__ = "FL"
+    __doc_type__ = "rebate"
+    __audit__ = True
+    id = Column(Integer, primary_key=True)
+    doc_date = Column(Date, nullable=False, index=True, default=local_today)
+    agreement_id = Column(Integer, ForeignKey("rebate_agreement.id"), nullable=False, index=True)
+    agreement = relationship("RebateAgreement", lazy="joined")
+    period_start = Column(Date, nullable=False)
+    period_end = Column(Date, nullable=False)
+    base_amount = Money(nullable=False)  # received − refunded in the period
+    rate = Column(Numeric(5, 2, asdecimal=True), nullable=False)
+    amount = Money(nullable=False)
+    settled_amount = Money(nullable=False, default=ZERO)  # Σ credits posted
+    note = Column(Text)
+    credits = relationship("ReceivableCredit", back_populates="rebate")
+
+    def approval_amount(self) -> Decimal:
+        return Decimal(self.amount or 0)
+
+    @property
+    def unsettled_amount(self) -> Decimal:
+        return Decimal(self.amount or 0) - Decimal(self.settled_amount or 0)
+
+    def __repr__(self) -> str:
+        return self.number or ""

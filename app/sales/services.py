@@ -9,13 +9,16 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _
 from sqlalchemy import case, func, or_, update
 
+from app.base_data.models import TERM_CREDIT
 from app.core import workflow
 from app.core.errors import BusinessError, Forbidden, NotFound
 from app.core.formatting import format_money, format_qty, local_today
 from app.core.models import CENT, ZERO, utcnow
 from app.core.scope import ensure_visible, scope_query
 from app.core.validation import parse_id, strip_text
+from app.promotions import services as promotions
 from app.sales.models import (
+    CASH_DISCOUNT,
     CLAIM,
     CLAWBACK,
     CONVERTED,
@@ -23,6 +26,7 @@ from app.sales.models import (
     PAID,
     PARTIAL,
     PAYMENT_METHODS,
+    REBATE,
     UNPAID,
     Commission,
     CommissionRate,
@@ -31,7 +35,10 @@ from app.sales.models import (
     PriceBreak,
     Quotation,
     QuotationLine,
+    Rebate,
+    RebateAgreement,
     Receipt,
+    ReceivableCredit,
     Refund,
     SalesOrder,
     SalesOrderLine,
@@ -59,8 +66,9 @@ def money(value) -> Decimal:
 # ------------------------------------------------------------------ prices
 
 
-def suggested_price(session, end_customer_id: int | None, product, qty) -> Decimal:
-    """Customer price list first, then the product's volume price breaks, then its sale price."""
+def base_price(session, end_customer_id: int | None, product, qty) -> tuple[Decimal, bool]:
+    """(price, agreed): the customer's own price (agreed), else the product's volume price break, else its sale
+    price."""
     if end_customer_id:
         agreed = (
             session.query(CustomerPrice.price)
@@ -68,7 +76,7 @@ def suggested_price(session, end_customer_id: int | None, product, qty) -> Decim
             .scalar()
         )
         if agreed is not None:
-            return money(agreed)
+            return money(agreed), True
     qty = Decimal(qty or 0)
     tier = (
         session.query(PriceBreak.unit_price)
@@ -77,8 +85,19 @@ def suggested_price(session, end_customer_id: int | None, product, qty) -> Decim
         .first()
     )
     if tier is not None and qty > 0:
-        return money(tier[0])
-    return money(product.sale_price or 0)
+        return money(tier[0]), False
+    return money(product.sale_price or 0), False
+
+
+def suggested_price(session, end_customer_id: int | None, product, qty) -> Decimal:
+    """Customer price list first, then the product's volume price breaks, then its sale price."""
+    return base_price(session, end_customer_id, product, qty)[0]
+
+
+def line_pricing(session, customer, product, qty, day: dt.date) -> promotions.Pricing:
+    """The automatic line: customer price, or the cheaper of a promotion and the volume price (see promotions)."""
+    price, agreed = base_price(session, customer.id if customer else None, product, qty)
+    return promotions.price_line(session, customer, product, Decimal(qty), day, base_price=price, agreed=agreed)
 
 
 def validate_customer_price(item: CustomerPrice) -> None:
@@ -143,12 +162,18 @@ def build_lines(session, doc, rows: list[dict], line_cls, price_for=None) -> lis
         if qty != qty.quantize(Decimal("0.001")):
             raise BusinessError(_("Line %(n)s: at most 3 decimals in the quantity.", n=n), 400)
         raw_price = row.get("unit_price")
-        if raw_price is None or (isinstance(raw_price, str) and not raw_price.strip()):
-            price = (
-                price_for(product, qty)
-                if price_for is not None
-                else suggested_price(session, doc.end_customer_id, product, qty)
-            )
+        pricing = None
+        promotion_id = parse_id(row.get("promotion_id")) if price_for is None else None
+        day = getattr(doc, "doc_date", None) or local_today()
+        if promotion_id:
+            pricing = promotions.named_promotion(session, promotion_id, doc.end_customer, product, qty, day, n)
+            price = pricing.unit_price
+        elif raw_price is None or (isinstance(raw_price, str) and not raw_price.strip()):
+            if price_for is not None:
+                price = price_for(product, qty)
+            else:
+                pricing = line_pricing(session, doc.end_customer, product, qty, day)
+                price = pricing.unit_price
         else:
             price = _decimal(raw_price, _("Unit Price"), n)
         if price <= 0:
@@ -159,6 +184,10 @@ def build_lines(session, doc, rows: list[dict], line_cls, price_for=None) -> lis
         discount = ZERO if raw_discount in (None, "") else _decimal(raw_discount, _("Discount %"), n)
         if discount < 0 or discount > 100:
             raise BusinessError(_("Line %(n)s: the discount must be between 0 and 100%%.", n=n), 400)
+        amount = money(qty * price * (HUNDRED - discount) / HUNDRED)
+        if pricing is not None and pricing.promotion is not None:
+            # the promotion decides the line (a buy-N-get-M amount is exact; its discount % only shows it)
+            discount, amount = pricing.discount, pricing.amount
         note = row.get("note")
         line = line_cls(
             line_no=n,
@@ -167,9 +196,12 @@ def build_lines(session, doc, rows: list[dict], line_cls, price_for=None) -> lis
             qty=qty,
             unit_price=price,
             discount=discount.quantize(CENT),
-            amount=money(qty * price * (HUNDRED - discount) / HUNDRED),
+            amount=amount,
             note=(str(note).strip()[:255] or None) if note else None,
         )
+        if pricing is not None and pricing.promotion is not None:
+            line.promotion = pricing.promotion
+            line.promotion_id = pricing.promotion.id
         lines.append(line)
     return lines
 
@@ -240,7 +272,17 @@ def convert_quotation(session, quotation: Quotation, user) -> SalesOrder:
         note=quotation.note,
     )
     rows = [
-        {"product_id": line.product_id, "qty": line.qty, "unit_price": line.unit_price, "discount": line.discount}
+        {
+            "product_id": line.product_id,
+            "qty": line.qty,
+            "unit_price": line.unit_price,
+            "discount": line.discount,
+            # the quoted promotion carries over while it still runs; otherwise the quoted price stands
+            "promotion_id": line.promotion_id
+            if line.promotion is not None
+            and line.promotion in promotions.matching(session, line.product, quotation.end_customer, order.doc_date)
+            else None,
+        }
         for line in quotation.lines
     ]
     save_order(session, order, rows, user)
@@ -267,11 +309,7 @@ def save_order(session, order: SalesOrder, rows: list[dict] | None, user) -> Non
     if order.id is not None:
         ensure_editable(order, user)
     _validate_header(order)
-    if order.payment_days is None:
-        order.payment_days = 0
-    if order.payment_days < 0 or order.payment_days > 3650:
-        raise BusinessError(_("Payment terms must be between 0 and 3650 days."), 400)
-    order.due_date = order.doc_date + dt.timedelta(days=order.payment_days)
+    apply_payment_term(order)
     if order.order_type is not None and not order.order_type.enabled:
         raise BusinessError(_("Order type “%(name)s” is disabled.", name=order.order_type.name), 400)
     old_total = Decimal(order.total_amount or 0)
@@ -302,13 +340,45 @@ def save_order(session, order: SalesOrder, rows: list[dict] | None, user) -> Non
         order.received_amount = ZERO
         order.refunded_amount = ZERO
         order.commission_base = ZERO
-    order.payment_status = payment_status(order.total_amount, order.net_received)
+        order.credited_amount = ZERO
+    order.payment_status = payment_status(order.total_amount, order.net_received, order.credited_amount)
 
 
-def payment_status(total, net_received) -> str:
-    if Decimal(net_received) <= HALF_CENT:
+def apply_payment_term(order: SalesOrder) -> None:
+    """付款条件: the order's term (the customer's by default on a new order) gives the days to the due date; cash and
+    prepayment are due on the order date. Without a term the days entered on the order count."""
+    if order.payment_term is None and order.id is None and order.payment_term_id is None:
+        order.payment_term = order.end_customer.payment_term
+    term = order.payment_term
+    if term is not None:
+        if not term.enabled and (order.id is None or {"payment_term", "payment_term_id"} & _changed(order)):
+            raise BusinessError(_("Payment term “%(name)s” is disabled.", name=term.name), 400)
+        order.payment_days = term.days if term.kind == TERM_CREDIT else 0
+    if order.payment_days is None:
+        order.payment_days = 0
+    if order.payment_days < 0 or order.payment_days > 3650:
+        raise BusinessError(_("Payment terms must be between 0 and 3650 days."), 400)
+    order.due_date = order.doc_date + dt.timedelta(days=order.payment_days)
+    if term is not None and Decimal(term.discount_percent or 0) > 0:
+        order.discount_percent = Decimal(term.discount_percent)
+        order.discount_until = order.doc_date + dt.timedelta(days=term.discount_days)
+    else:
+        order.discount_percent, order.discount_until = ZERO, None
+
+
+def _changed(item) -> set[str]:
+    from sqlalchemy import inspect
+
+    state = inspect(item)
+    return {a.key for a in state.attrs if a.history.has_changes()}
+
+
+def payment_status(total, net_received, credited=ZERO) -> str:
+    """未收款 / 部分收款 / 已收款; credits (cash discount, rebate) settle the rest of an order like money."""
+    settled = Decimal(net_received) + Decimal(credited or 0)
+    if settled <= HALF_CENT:
         return UNPAID
-    if Decimal(net_received) >= Decimal(total) - HALF_CENT:
+    if settled >= Decimal(total) - HALF_CENT:
         return PAID
     return PARTIAL
 
@@ -326,11 +396,7 @@ def credit_position(session, order: SalesOrder) -> tuple[Decimal, Decimal]:
     """(limit, exposure): outstanding of the customer's other approved orders + what this order still owes."""
     customer = order.end_customer
     others = (
-        session.query(
-            func.coalesce(
-                func.sum(SalesOrder.total_amount - SalesOrder.received_amount + SalesOrder.refunded_amount), 0
-            )
-        )
+        session.query(func.coalesce(func.sum(SalesOrder.outstanding_amount), 0))
         .filter(
             SalesOrder.end_customer_id == customer.id,
             SalesOrder.status == workflow.APPROVED,
@@ -342,6 +408,33 @@ def credit_position(session, order: SalesOrder) -> tuple[Decimal, Decimal]:
     return money(customer.credit_limit or 0), exposure
 
 
+def shipped_not_invoiced(session, end_customer_id: int) -> Decimal:
+    """已发货未开票: goods delivered on the customer's approved orders beyond what was invoiced. It is part of the
+    exposure (the order total is counted until paid), shown on its own because it is not yet a claim on paper."""
+    from sqlalchemy import select
+
+    shipped = (
+        select(
+            func.coalesce(
+                func.sum(
+                    SalesOrderLine.shipped_qty * SalesOrderLine.unit_price * (100 - SalesOrderLine.discount) / 100
+                ),
+                0,
+            )
+        )
+        .where(SalesOrderLine.order_id == SalesOrder.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(shipped - SalesOrder.invoiced_amount).where(
+            SalesOrder.end_customer_id == end_customer_id,
+            SalesOrder.status == workflow.APPROVED,
+            SalesOrder.outstanding_amount > HALF_CENT,
+        )
+    )
+    return money(sum((max(Decimal(str(v)), ZERO) for (v,) in rows), ZERO))
+
+
 def check_credit(session, order: SalesOrder) -> None:
     """Refuse when the exposure passes the customer's credit limit (0 = no limit), unless a manager overrode it."""
     limit, exposure = credit_position(session, order)
@@ -351,10 +444,12 @@ def check_credit(session, order: SalesOrder) -> None:
         return
     raise BusinessError(
         _(
-            "Over the credit limit of %(customer)s: limit %(limit)s, exposure %(exposure)s, over by %(excess)s.",
+            "Over the credit limit of %(customer)s: limit %(limit)s, exposure %(exposure)s (of which shipped but "
+            "not invoiced %(uninvoiced)s), over by %(excess)s.",
             customer=order.end_customer.name,
             limit=format_money(limit),
             exposure=format_money(exposure),
+            uninvoiced=format_money(shipped_not_invoiced(session, order.end_customer_id)),
             excess=format_money(exposure - limit),
         ),
         409,
@@ -478,7 +573,7 @@ def _order_for_money(item) -> SalesOrder:
 
 
 def _refresh_payment_status(session, order_id: int) -> None:
-    net = SalesOrder.received_amount - SalesOrder.refunded_amount
+    net = SalesOrder.received_amount - SalesOrder.refunded_amount + SalesOrder.credited_amount
     session.execute(
         update(SalesOrder)
         .where(SalesOrder.id == order_id)
@@ -503,13 +598,17 @@ def post_receipt(session, receipt: Receipt) -> None:
         raise BusinessError(_("Choose a payment method."), 400)
     order = _order_for_money(receipt)
     amount = Decimal(receipt.amount)
+    discount = cash_discount(order, receipt)
     result = session.execute(
         update(SalesOrder)
         .where(
             SalesOrder.id == order.id,
-            SalesOrder.total_amount - SalesOrder.received_amount + SalesOrder.refunded_amount - amount > -HALF_CENT,
+            SalesOrder.outstanding_amount - amount - discount > -HALF_CENT,
         )
-        .values(received_amount=SalesOrder.received_amount + amount)
+        .values(
+            received_amount=SalesOrder.received_amount + amount,
+            credited_amount=SalesOrder.credited_amount + discount,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -519,12 +618,52 @@ def post_receipt(session, receipt: Receipt) -> None:
                 "Receipts would exceed the order total: total %(total)s, received %(received)s, at most %(left)s more.",
                 total=format_money(order.total_amount),
                 received=format_money(order.net_received),
-                left=format_money(max(order.outstanding_amount, ZERO)),
+                left=format_money(max(order.outstanding_amount - discount, ZERO)),
             ),
             409,
         )
+    receipt.discount_amount = discount
+    if discount > 0:
+        receipt.cash_discount = True
+        receipt.credits.append(
+            ReceivableCredit(
+                kind=CASH_DISCOUNT,
+                order_id=order.id,
+                owner_id=order.owner_id,
+                doc_date=receipt.doc_date,
+                amount=discount,
+                note=str(_("%(p)s%% for payment by %(d)s", p=order.discount_percent, d=order.discount_until)),
+            )
+        )
     _refresh_payment_status(session, order.id)
-    session.expire(order, ["received_amount", "payment_status"])
+    session.expire(order, ["received_amount", "credited_amount", "payment_status"])
+
+
+def cash_discount(order: SalesOrder, receipt: Receipt) -> Decimal:
+    """现金折扣 earned by this receipt: with a term like 2/10, money received up to and including the last discount day
+    settles amount / (1 − 2%). Asked for (the receipt's box ticked) it must qualify; not asked for, it is taken only
+    when the receipt pays the whole balance less the discount — the usual way customers use it."""
+    pct = Decimal(order.discount_percent or 0)
+    amount = Decimal(receipt.amount)
+    in_time = order.discount_until is not None and receipt.doc_date <= order.discount_until
+    if receipt.cash_discount:
+        if pct <= 0:
+            raise BusinessError(_("Order %(no)s has no cash discount in its payment terms.", no=order.number), 400)
+        if not in_time:
+            raise BusinessError(
+                _(
+                    "The cash discount of order %(no)s was for payment by %(until)s; this receipt is dated %(day)s.",
+                    no=order.number,
+                    until=order.discount_until.isoformat(),
+                    day=receipt.doc_date.isoformat(),
+                ),
+                409,
+            )
+        return money(amount * pct / (HUNDRED - pct))
+    if pct <= 0 or not in_time:
+        return ZERO
+    rest = money(order.outstanding_amount - amount)
+    return rest if rest > 0 and abs(rest - amount * pct / (HUNDRED - pct)) <= CENT else ZERO
 
 
 def delete_receipt(session, receipt: Receipt, user) -> None:
@@ -532,13 +671,17 @@ def delete_receipt(session, receipt: Receipt, user) -> None:
     if not roles_of(user) & PAYOUT_ROLES:
         raise Forbidden(_("Only finance or an administrator can delete a receipt."))
     amount = Decimal(receipt.amount)
+    discount = Decimal(receipt.discount_amount or 0)
     result = session.execute(
         update(SalesOrder)
         .where(
             SalesOrder.id == receipt.order_id,
             SalesOrder.received_amount - SalesOrder.refunded_amount - SalesOrder.commission_base - amount > -HALF_CENT,
         )
-        .values(received_amount=SalesOrder.received_amount - amount)
+        .values(
+            received_amount=SalesOrder.received_amount - amount,
+            credited_amount=SalesOrder.credited_amount - discount,  # its cash discount goes with it
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -546,7 +689,7 @@ def delete_receipt(session, receipt: Receipt, user) -> None:
             _("This receipt is already refunded or paid out as commission; post a refund instead."), 409
         )
     _refresh_payment_status(session, receipt.order_id)
-    session.expire(receipt.order, ["received_amount", "payment_status"])
+    session.expire(receipt.order, ["received_amount", "credited_amount", "payment_status"])
 
 
 def post_refund(session, refund: Refund, user) -> Commission | None:
@@ -878,12 +1021,192 @@ def record_dunning(session, order: SalesOrder, user, days_to_next: int = 3):
     return followup
 
 
+# ------------------------------------------------------------------ rebates 返利
+
+REBATE_ROLES = {"Admin", "SalesManager", "Finance"}
+
+
+def validate_rebate_agreement(item: RebateAgreement) -> None:
+    strip_text(item, "name", "note")
+    if not item.name:
+        raise BusinessError(_("Name is required."), 400)
+    if (item.end_customer is None) == (item.channel is None):
+        raise BusinessError(_("A rebate agreement is with one end customer or one channel: choose exactly one."), 400)
+    party = item.party
+    ensure_visible(party)
+    if item.rate is None or not ZERO < Decimal(item.rate) <= HUNDRED:
+        raise BusinessError(_("The rate must be above 0 and at most 100%%."), 400, field=_("Rate %"))
+    if item.threshold is None:
+        item.threshold = ZERO
+    if Decimal(item.threshold) < 0 or Decimal(item.threshold) != money(item.threshold):
+        raise BusinessError(_("The threshold cannot be negative and has at most 2 decimals."), 400)
+    item.owner_id = party.owner_id  # the agreement follows its customer's salesperson
+    item.owner = party.owner
+
+
+def _party_orders(agreement: RebateAgreement):
+    if agreement.end_customer_id:
+        return SalesOrder.end_customer_id == agreement.end_customer_id
+    return SalesOrder.channel_id == agreement.channel_id
+
+
+def rebate_base(session, agreement: RebateAgreement, start: dt.date, end: dt.date) -> Decimal:
+    """Received − refunded in the period on the party's orders (a channel: the orders it brought)."""
+
+    def summed(model):
+        return money(
+            session.query(func.coalesce(func.sum(model.amount), 0))
+            .join(SalesOrder, SalesOrder.id == model.order_id)
+            .filter(_party_orders(agreement), model.doc_date >= start, model.doc_date <= end)
+            .scalar()
+        )
+
+    return summed(Receipt) - summed(Refund)
+
+
+def compute_rebate(session, agreement: RebateAgreement, start, end, user, note: str | None = None) -> Rebate:
+    """返利单 for one period: rate × received when the received amount reaches the threshold; submitted for approval.
+    Periods of one agreement never overlap (rejected and cancelled ones do not count)."""
+    if not roles_of(user) & REBATE_ROLES:
+        raise Forbidden(_("Only a sales manager, finance or an administrator can compute rebates."))
+    if not isinstance(start, dt.date) or not isinstance(end, dt.date):
+        raise BusinessError(_("Dates are written YYYY-MM-DD."), 400)
+    if end < start:
+        raise BusinessError(_("The end date cannot be before the start date."), 400)
+    if not agreement.enabled:
+        raise BusinessError(_("Rebate agreement “%(name)s” is disabled.", name=agreement.name), 409)
+    ensure_visible(agreement)
+    # one at a time per agreement, so that two clicks cannot both pass the overlap check
+    session.query(RebateAgreement).filter(RebateAgreement.id == agreement.id).with_for_update().one()
+    clash = (
+        session.query(Rebate)
+        .filter(
+            Rebate.agreement_id == agreement.id,
+            Rebate.status.notin_((workflow.REJECTED, workflow.CANCELLED)),
+            Rebate.period_start <= end,
+            Rebate.period_end >= start,
+        )
+        .first()
+    )
+    if clash is not None:
+        raise BusinessError(
+            _(
+                "Rebate %(no)s already covers %(start)s to %(end)s of this agreement; periods may not overlap.",
+                no=clash.number,
+                start=clash.period_start.isoformat(),
+                end=clash.period_end.isoformat(),
+            ),
+            409,
+        )
+    base = rebate_base(session, agreement, start, end)
+    threshold = money(agreement.threshold or 0)
+    if base <= 0 or base < threshold:
+        raise BusinessError(
+            _(
+                "Received in the period %(base)s, below the rebate threshold %(threshold)s: no rebate is due.",
+                base=format_money(base),
+                threshold=format_money(threshold),
+            ),
+            409,
+        )
+    rate = Decimal(agreement.rate)
+    rebate = Rebate(
+        agreement_id=agreement.id,
+        agreement=agreement,
+        period_start=start,
+        period_end=end,
+        base_amount=base,
+        rate=rate,
+        amount=money(base * rate / HUNDRED),
+        settled_amount=ZERO,
+        owner_id=agreement.owner_id,
+        doc_date=local_today(),
+        note=(note or "").strip() or None,
+    )
+    session.add(rebate)
+    session.flush()
+    workflow.submit(session, rebate, user, note)
+    return rebate
+
+
+def approve_rebate(session, rebate: Rebate, user, comment: str | None = None) -> None:
+    """The last approval settles the rebate as credits on what the party owes."""
+    workflow.approve(session, rebate, user, comment)
+    if rebate.status == workflow.APPROVED:
+        settle_rebate(session, rebate, user)
+
+
+def reject_rebate(session, rebate: Rebate, user, comment: str | None) -> None:
+    workflow.reject(session, rebate, user, comment)
+
+
+def settle_rebate(session, rebate: Rebate, user) -> Decimal:
+    """冲抵应收: the unsettled part of an approved rebate becomes credits on the party's approved orders that still
+    owe money, earliest due first; what no order owes now stays unsettled until this is run again."""
+    if rebate.status != workflow.APPROVED:
+        raise BusinessError(_("Only an approved rebate can be settled."), 409)
+    left = money(rebate.unsettled_amount)
+    if left <= 0:
+        raise BusinessError(_("Rebate %(no)s is fully settled.", no=rebate.number), 409)
+    owed = (
+        session.query(SalesOrder)
+        .filter(
+            _party_orders(rebate.agreement),
+            SalesOrder.status == workflow.APPROVED,
+            SalesOrder.outstanding_amount > HALF_CENT,
+        )
+        .order_by(SalesOrder.due_date, SalesOrder.id)
+        .all()
+    )
+    applied = ZERO
+    for order in owed:
+        if left <= 0:
+            break
+        part = min(left, money(order.outstanding_amount))
+        result = session.execute(
+            update(SalesOrder)
+            .where(SalesOrder.id == order.id, SalesOrder.outstanding_amount - part > -HALF_CENT)
+            .values(credited_amount=SalesOrder.credited_amount + part)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            continue  # paid meanwhile; the rest goes to the next order
+        session.add(
+            ReceivableCredit(
+                kind=REBATE,
+                order_id=order.id,
+                owner_id=order.owner_id,
+                doc_date=local_today(),
+                amount=part,
+                rebate=rebate,
+                note=str(_("Rebate %(no)s", no=rebate.number)),
+            )
+        )
+        _refresh_payment_status(session, order.id)
+        session.expire(order, ["credited_amount", "payment_status"])
+        left -= part
+        applied += part
+    result = session.execute(
+        update(Rebate)
+        .where(Rebate.id == rebate.id, Rebate.amount - Rebate.settled_amount - applied > -HALF_CENT)
+        .values(settled_amount=Rebate.settled_amount + applied)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise BusinessError(_("This document was changed by someone else meanwhile; reload and try again."), 409)
+    session.expire(rebate, ["settled_amount"])
+    if applied > 0:
+        workflow.note(session, rebate, user, "settle", str(_("Credited %(a)s", a=format_money(applied))))
+    return applied
+
+
 # ------------------------------------------------------------------ statement of account
 
 
 def statement(session, customer, start: dt.date, end: dt.date) -> dict:
-    """对账单: the balance a customer owes at the start, every approved order, receipt and refund of the period in date
-    order with the running balance, and the balance at the end (approved orders − receipts + refunds)."""
+    """对账单: the balance a customer owes at the start, every approved order, receipt, refund and credit (cash
+    discount, rebate) of the period in date order with the running balance, and the balance at the end
+    (approved orders − receipts + refunds − credits)."""
     from app.sales.models import Receipt, Refund
 
     if end < start:
@@ -909,10 +1232,22 @@ def statement(session, customer, start: dt.date, end: dt.date) -> dict:
         total(orders(SalesOrder.doc_date < start), SalesOrder.total_amount)
         - total(money_docs(Receipt, Receipt.doc_date < start), Receipt.amount)
         + total(money_docs(Refund, Refund.doc_date < start), Refund.amount)
+        - total(money_docs(ReceivableCredit, ReceivableCredit.doc_date < start), ReceivableCredit.amount)
     )
     entries = [
-        (o.doc_date, 0, o.number, _("Sales order"), money(o.total_amount), ZERO)
+        (
+            o.doc_date,
+            0,
+            o.number,
+            _("Opening receivable") if o.is_opening else _("Sales order"),
+            money(o.total_amount),
+            ZERO,
+        )
         for o in orders(SalesOrder.doc_date >= start, SalesOrder.doc_date <= end)
+    ]
+    entries += [
+        (c.doc_date, 3, c.number, c.kind_label, ZERO, money(c.amount))
+        for c in money_docs(ReceivableCredit, ReceivableCredit.doc_date >= start, ReceivableCredit.doc_date <= end)
     ]
     entries += [
         (r.doc_date, 1, r.number, _("Receipt"), ZERO, money(r.amount))
@@ -1003,6 +1338,7 @@ def achieved_amount(session, owner_id: int, start: dt.date, end: dt.date) -> Dec
         .filter(
             SalesOrder.owner_id == owner_id,
             SalesOrder.status == workflow.APPROVED,
+            SalesOrder.is_opening.is_(False),
             SalesOrder.doc_date >= start,
             SalesOrder.doc_date <= end,
         )
@@ -1020,6 +1356,7 @@ def referred_deals(session, channel) -> int:
         .outerjoin(EndCustomer, EndCustomer.id == SalesOrder.end_customer_id)
         .filter(
             SalesOrder.status == workflow.APPROVED,
+            SalesOrder.is_opening.is_(False),
             or_(SalesOrder.channel_id == channel.id, EndCustomer.referrer_id == channel.id),
         )
         .scalar()

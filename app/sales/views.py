@@ -1,5 +1,6 @@
 """Sales pages. Rules live in services.py; these classes declare columns and labels and wire buttons to services."""
 
+import datetime as dt
 from decimal import Decimal
 
 from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
@@ -15,9 +16,15 @@ from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from app.core import excel, workflow
-from app.core.documents import DocumentViewMixin, LineColumn, LinesFormMixin, WorkflowViewMixin
+from app.core.documents import (
+    DEFAULT_LINE_COLUMNS,
+    DocumentViewMixin,
+    LineColumn,
+    LinesFormMixin,
+    WorkflowViewMixin,
+)
 from app.core.errors import BusinessError
-from app.core.formatting import format_money
+from app.core.formatting import format_money, local_today
 from app.core.scope import get_in_scope
 from app.core.validation import parse_id
 from app.core.views import BaseModelView, stream_rows
@@ -65,6 +72,16 @@ LABELS = {
     "days_overdue": _("Days Overdue"),
     "invoiced_amount": _("Invoiced"),
     "uninvoiced_amount": _("Not Yet Invoiced"),
+    "payment_term": _("Payment Terms"),
+    "credited_amount": _("Credited"),
+    "discount_percent": _("Cash Discount %"),
+    "discount_until": _("Cash Discount Until"),
+    "cash_discount": _("Take Cash Discount"),
+    "discount_amount": _("Cash Discount"),
+    "is_opening": _("Opening Balance"),
+    "kind_label": _("Kind"),
+    "rebate": _("Rebate"),
+    "receipt": _("Receipt"),
 }
 
 
@@ -85,8 +102,22 @@ def _price_json():
         return jsonify(message=gettext("Not found.")), 404
     customer_id = parse_id(request.args.get("end_customer"))
     customer = get_in_scope(db.session, EndCustomer, customer_id) if customer_id else None
-    price = services.suggested_price(db.session, customer.id if customer else None, product, qty)
-    return jsonify(price=str(price), floor_price=str(product.floor_price))
+    try:
+        day = dt.date.fromisoformat(request.args.get("date") or "") if request.args.get("date") else local_today()
+        pricing = services.line_pricing(db.session, customer, product, qty, day)
+    except ValueError:
+        return jsonify(message=gettext("Dates are written YYYY-MM-DD.")), 400
+    except BusinessError as e:
+        return jsonify(message=str(e)), e.status_code
+    promotion = pricing.promotion
+    return jsonify(
+        price=str(pricing.unit_price),
+        discount=str(pricing.discount),
+        amount=str(pricing.amount),
+        promotion_id=promotion.id if promotion else None,
+        promotion=f"{promotion.name}（{promotion.rule_text}）" if promotion else "",
+        floor_price=str(product.floor_price),
+    )
 
 
 class FilterNotInPool(BaseFilter):
@@ -101,7 +132,26 @@ class FilterNotInPool(BaseFilter):
 CUSTOMER_PICKERS = {"end_customer": [["id", FilterNotInPool, None]], "channel": [["id", FilterNotInPool, None]]}
 
 
-class QuotationView(LinesFormMixin, DocumentViewMixin, BaseModelView):
+class PricedLinesMixin:
+    """Quotation and order lines: product, quantity, price, discount, and the promotion 促销 that priced the line
+    (filled in by the price suggestion; the server checks that it applies)."""
+
+    line_columns = [
+        *DEFAULT_LINE_COLUMNS[:4],
+        LineColumn("promotion_id", _("Promotion"), "choice"),
+        DEFAULT_LINE_COLUMNS[4],
+    ]
+
+    def line_choices(self, column):
+        if column.key != "promotion_id":
+            return super().line_choices(column)
+        from app.core.formatting import local_today
+        from app.promotions.services import active_promotions
+
+        return [(p.id, f"{p.name}（{p.rule_text}）") for p in active_promotions(db.session, local_today())]
+
+
+class QuotationView(PricedLinesMixin, LinesFormMixin, DocumentViewMixin, BaseModelView):
     datamodel = SQLAInterface(m.Quotation)
     class_permission_name = "Quotation"
     title = _("Quotations")
@@ -136,6 +186,15 @@ class QuotationView(LinesFormMixin, DocumentViewMixin, BaseModelView):
     list_totals = ["total_amount"]
     price_endpoint = "price"
     add_form_query_rel_fields = edit_form_query_rel_fields = CUSTOMER_PICKERS
+    show_line_columns = [
+        ("product", _("Product"), ""),
+        ("qty", _("Quantity"), "text-right"),
+        ("unit_price", _("Unit Price"), "text-right"),
+        ("discount", _("Discount %"), "text-right"),
+        ("amount", _("Amount"), "text-right"),
+        ("promotion", _("Promotion"), ""),
+        ("note", _("Note"), ""),
+    ]
 
     def save_document(self, item, rows, is_new):
         services.save_quotation(db.session, item, rows)
@@ -219,7 +278,7 @@ class OrderColumnsMixin:
             self.formatters_columns[key] = format_money
 
 
-class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseModelView):
+class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, WorkflowViewMixin, BaseModelView):
     class_permission_name = "SalesOrder"
     title = _("Sales Orders")
     list_columns = [
@@ -240,6 +299,7 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
         "order_type",
         "doc_date",
         "project_name",
+        "payment_term",
         "payment_days",
         "owner",
         "note",
@@ -251,8 +311,12 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
         "channel",
         "order_type",
         "project_name",
+        "payment_term",
         "payment_days",
         "due_date",
+        "discount_percent",
+        "discount_until",
+        "credited_amount",
         "total_amount",
         "net_received",
         "outstanding_amount",
@@ -272,6 +336,7 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
         ("unit_price", _("Unit Price"), "text-right"),
         ("discount", _("Discount %"), "text-right"),
         ("amount", _("Amount"), "text-right"),
+        ("promotion", _("Promotion"), ""),
         ("floor_price", _("Red-line Price"), "text-right"),
         ("shipped_qty", _("Shipped"), "text-right"),
         ("returned_qty", _("Returned"), "text-right"),
@@ -280,7 +345,7 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
     list_totals = [
         "total_amount",
         ("net_received", _("Received Amount"), lambda o: o.received_amount - o.refunded_amount),
-        ("outstanding_amount", _("Outstanding"), lambda o: o.total_amount - o.received_amount + o.refunded_amount),
+        ("outstanding_amount", _("Outstanding"), lambda o: o.outstanding_amount),
     ]
     price_endpoint = "price"
     add_form_extra_fields = edit_form_extra_fields = {
@@ -288,7 +353,9 @@ class SalesOrderView(OrderColumnsMixin, LinesFormMixin, WorkflowViewMixin, BaseM
             _("Payment Terms (days)"),
             default=0,
             validators=[Optional(), NumberRange(0, 3650)],
-            description=_("Days after the order date; receivables age from the due date."),
+            description=_(
+                "Days after the order date when no payment term is chosen; receivables age from the due date."
+            ),
             widget=BS3TextFieldWidget(),
         )
     }
@@ -492,7 +559,7 @@ class FilterReceivable(BaseFilter):
         o = self.model
         return query.filter(
             o.status == workflow.APPROVED,
-            o.total_amount - o.received_amount + o.refunded_amount > services.HALF_CENT,
+            o.outstanding_amount > services.HALF_CENT,
         )
 
 
@@ -514,6 +581,7 @@ class ReceivableView(OrderColumnsMixin, BaseModelView):
     base_permissions = ["can_read", "can_dun"]
     base_filters = [["id", FilterReceivable, None]]
     base_order = ("due_date", "asc")
+    search_columns = [*OrderColumnsMixin.search_columns, "due_date"]
     list_columns = [
         "number",
         "doc_date",
@@ -551,6 +619,23 @@ class ReceivableView(OrderColumnsMixin, BaseModelView):
             if c is not None
             else ""
         )
+
+    def quick_filters(self):
+        """催款清单: overdue, and due within 7 or 30 days (FAB filters: 1 = after, 2 = before)."""
+        today = local_today()
+        day = dt.timedelta(days=1)
+        link = lambda **flt: url_for(".list", **flt)  # noqa: E731
+        return [
+            (_("Overdue"), link(_flt_2_due_date=today.isoformat())),
+            (
+                _("Due within 7 days"),
+                link(_flt_1_due_date=(today - day).isoformat(), _flt_2_due_date=(today + 8 * day).isoformat()),
+            ),
+            (
+                _("Due within 30 days"),
+                link(_flt_1_due_date=(today - day).isoformat(), _flt_2_due_date=(today + 31 * day).isoformat()),
+            ),
+        ]
 
     @fab_action("dun", _("Payment reminder"), _("Record a payment reminder for the selected orders?"), "fa-bell")
     def dun(self, items):
@@ -676,8 +761,24 @@ class ReceiptView(MoneyDocView):
     class_permission_name = "Receipt"
     title = _("Receipts")
     list_columns = ["number", "doc_date", "order", "order.end_customer.name", "amount", "method_label", "owner", "note"]
-    add_columns = ["order", "doc_date", "amount", "method", "note"]
-    show_columns = ["number", "doc_date", "order", "amount", "method_label", "owner", "note", "created_at"]
+    add_columns = ["order", "doc_date", "amount", "method", "cash_discount", "note"]
+    show_columns = [
+        "number",
+        "doc_date",
+        "order",
+        "amount",
+        "method_label",
+        "discount_amount",
+        "owner",
+        "note",
+        "created_at",
+    ]
+    description_columns = {
+        "cash_discount": _(
+            "When the order's payment terms offer a cash discount and this receipt is in time: the receipt settles "
+            "amount ÷ (1 − discount %). Paying the whole balance less the discount in time takes it by itself."
+        )
+    }
     search_columns = ["number", "order", "doc_date", "method", "owner", "amount"]
     order_columns = ["number", "doc_date", "amount"]
     choice_fields = {"method": m.PAYMENT_METHODS}
@@ -688,6 +789,7 @@ class ReceiptView(MoneyDocView):
         "order.end_customer.name",
         "amount",
         "method_label",
+        "discount_amount",
         "owner.username",
         "note",
     ]
@@ -1024,3 +1126,193 @@ class SalesInvoiceView(LinesFormMixin, DocumentViewMixin, BaseModelView):
 
     def pre_delete(self, item):
         services.void_invoice(db.session, item, g.user)
+
+
+class ReceivableCreditView(BaseModelView):
+    """应收冲减: cash discounts and settled rebates, read-only (they come and go with their receipt or rebate)."""
+
+    datamodel = SQLAInterface(m.ReceivableCredit)
+    class_permission_name = "ReceivableCredit"
+    title = _("Receivable Credits")
+    exclude_route_methods = {"add", "edit", "delete"}
+    list_columns = ["number", "doc_date", "kind_label", "order", "order.end_customer.name", "amount", "owner", "note"]
+    show_columns = ["number", "doc_date", "kind_label", "order", "receipt", "rebate", "amount", "owner", "note"]
+    search_columns = ["number", "doc_date", "kind", "order", "owner", "amount"]
+    order_columns = ["number", "doc_date", "amount"]
+    base_order = ("id", "desc")
+    label_columns = {**LABELS, "kind": _("Kind")}
+    choice_fields = {"kind": m.CREDIT_KINDS}
+    list_totals = ["amount"]
+    export_columns = [
+        "number",
+        "doc_date",
+        "kind_label",
+        "order.number",
+        "order.end_customer.name",
+        "amount",
+        "owner.username",
+        "note",
+    ]
+
+
+REBATE_LABELS = {
+    **LABELS,
+    "name": _("Name"),
+    "channel": _("Channel"),
+    "rate": _("Rate %"),
+    "threshold": _("Threshold"),
+    "enabled": _("Enabled"),
+    "agreement": _("Rebate Agreement"),
+    "period_start": _("Period Start"),
+    "period_end": _("Period End"),
+    "base_amount": _("Received Base"),
+    "amount": _("Rebate"),
+    "settled_amount": _("Settled"),
+    "unsettled_amount": _("Unsettled"),
+}
+
+
+class RebateAgreementView(DocumentViewMixin, BaseModelView):
+    """返利协议: with one end customer or one channel; computing a period's rebate starts from here."""
+
+    datamodel = SQLAInterface(m.RebateAgreement)
+    class_permission_name = "RebateAgreement"
+    title = _("Rebate Agreements")
+    base_permissions = ["can_read", "can_write", "can_compute"]
+    list_columns = ["name", "end_customer", "channel", "rate", "threshold", "enabled", "owner"]
+    add_columns = edit_columns = ["name", "end_customer", "channel", "rate", "threshold", "enabled", "note"]
+    show_columns = list_columns + ["note", "created_at"]
+    search_columns = ["name", "end_customer", "channel", "enabled", "owner"]
+    order_columns = ["name", "rate", "threshold"]
+    base_order = ("id", "desc")
+    label_columns = REBATE_LABELS
+    description_columns = {
+        "rate": _("Percent of what the customer paid in the period (receipts − refunds)."),
+        "threshold": _("The rebate is due once the period's received amount reaches this."),
+    }
+    add_form_query_rel_fields = edit_form_query_rel_fields = CUSTOMER_PICKERS
+    validator = staticmethod(services.validate_rebate_agreement)
+    export_columns = ["name", "end_customer.name", "channel.name", "rate", "threshold", "enabled", "owner.username"]
+
+    def document_buttons(self, item):
+        if not (item.enabled and self.may("compute")):
+            return []
+        return [
+            self.button(
+                "compute", _("Compute Rebate"), "fa-calculator", post=False, url=url_for(".compute", pk=item.id)
+            )
+        ]
+
+    @expose("/compute/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def compute(self, pk):
+        """A period's rebate: computed, submitted for approval, then shown."""
+        import datetime as dt
+
+        from app.core.formatting import local_today
+
+        item = self._scoped_get(pk)
+        if item is None:
+            abort(404)
+        today = local_today()
+        if request.method == "POST":
+            try:
+                try:
+                    start = dt.date.fromisoformat(request.form.get("period_start") or "")
+                    end = dt.date.fromisoformat(request.form.get("period_end") or "")
+                except ValueError:
+                    raise BusinessError(gettext("Dates are written YYYY-MM-DD."), 400) from None
+                rebate = services.compute_rebate(db.session, item, start, end, g.user, request.form.get("comment"))
+                db.session.commit()
+                flash(gettext("Rebate %(no)s submitted for approval.", no=rebate.number), "success")
+                return redirect(url_for("RebateView.show", pk=rebate.id))
+            except BusinessError as e:
+                db.session.rollback()
+                flash(str(e), "danger")
+        last_year = today.year - 1
+        return self.render_template(
+            "core/action_form.html",
+            title=gettext("Compute Rebate"),
+            subject=str(item),
+            choices=None,
+            choice_label="",
+            dates=[
+                ("period_start", gettext("Period Start"), f"{last_year}-01-01"),
+                ("period_end", gettext("Period End"), f"{last_year}-12-31"),
+            ],
+            comment_label=gettext("Note"),
+            comment_required=False,
+            submit_label=gettext("Compute Rebate"),
+            back_url=self._back(pk),
+        )
+
+
+class RebateView(WorkflowViewMixin, BaseModelView):
+    """返利单: approved through the shared workflow; approval settles it as credits on receivables."""
+
+    datamodel = SQLAInterface(m.Rebate)
+    class_permission_name = "Rebate"
+    title = _("Rebates")
+    exclude_route_methods = {"add", "edit", "delete"}
+    base_permissions = ["can_read", "can_approve", "can_settle"]
+    list_columns = [
+        "number",
+        "doc_date",
+        "agreement",
+        "period_start",
+        "period_end",
+        "base_amount",
+        "rate",
+        "amount",
+        "settled_amount",
+        "status_label",
+        "owner",
+    ]
+    show_columns = list_columns + ["unsettled_amount", "note"]
+    search_columns = ["number", "agreement", "doc_date", "status", "owner"]
+    order_columns = ["number", "doc_date", "amount"]
+    base_order = ("id", "desc")
+    label_columns = REBATE_LABELS
+    list_totals = ["base_amount", "amount", "settled_amount"]
+    export_columns = [
+        "number",
+        "doc_date",
+        "agreement.name",
+        "period_start",
+        "period_end",
+        "base_amount",
+        "rate",
+        "amount",
+        "settled_amount",
+        "status_label",
+        "owner.username",
+    ]
+    workflow_services = {"approve": services.approve_rebate, "reject": services.reject_rebate}
+    submit = None
+    reopen = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.formatters_columns["unsettled_amount"] = format_money
+
+    def workflow_buttons(self, item):
+        # computed rebates are submitted at once; a rejected one is computed again, not reopened
+        return [b for b in super().workflow_buttons(item) if b["name"] not in ("reopen", "submit")]
+
+    def document_buttons(self, item):
+        buttons = self.workflow_buttons(item)
+        if item.status == workflow.APPROVED and item.unsettled_amount > services.HALF_CENT and self.may("settle"):
+            buttons.append(self.button("settle", _("Credit to Receivables"), "fa-check", style="primary"))
+        return buttons
+
+    @fab_action("settle", _("Credit to Receivables"), None, "fa-check", multiple=False)
+    def settle(self, item):
+        item = item[0] if isinstance(item, list) else item
+        try:
+            applied = services.settle_rebate(db.session, item, g.user)
+            db.session.commit()
+            flash(gettext("%(a)s credited to receivables.", a=format_money(applied)), "success")
+        except BusinessError as e:
+            db.session.rollback()
+            flash(str(e), "danger")
+        return redirect(url_for(".show", pk=item.id))

@@ -38,12 +38,24 @@
   function suggest(row) {
     var product = field(row, "product"), qty = field(row, "qty"), price = field(row, "money");
     if (!priceUrl || !product || !product.value || !price || price.dataset.touched) { return; }
-    var customer = document.getElementById("end_customer");
+    var customer = document.getElementById("end_customer"), day = document.getElementById("doc_date");
     var url = priceUrl + "?product=" + encodeURIComponent(product.value) +
       "&qty=" + encodeURIComponent(qty ? qty.value : "") +
-      "&end_customer=" + encodeURIComponent(customer ? customer.value : "");
+      "&end_customer=" + encodeURIComponent(customer ? customer.value : "") +
+      "&date=" + encodeURIComponent(day ? day.value : "");
     fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data && data.price) { price.value = data.price; recalc(); } });
+      .then(function (data) {
+        if (!data || !data.price) { return; }
+        price.value = data.price;
+        // a promotion brings its discount and is named on the line; without one, a suggested discount is undone
+        var disc = field(row, "percent"), promo = row.querySelector("[name$='-promotion_id']");
+        if (disc && (data.promotion_id || disc.dataset.suggested)) {
+          disc.value = data.promotion_id ? data.discount : "";
+          disc.dataset.suggested = data.promotion_id ? "1" : "";
+        }
+        if (promo) { promo.value = data.promotion_id ? String(data.promotion_id) : ""; }
+        recalc();
+      });
   }
 
   body.addEventListener("input", function (e) {
