@@ -3,6 +3,7 @@
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _
@@ -356,7 +357,9 @@ class EndCustomerView(CustomerView):
     ]
     search_columns = ["name", "region", "customer_type", "stars", "abc_class", "referrer", "owner", "phone"]
     search_form_extra_fields = {
-        "abc_class": SelectField(_("ABC Class"), choices=[(c, c) for c in classification.ABC_CLASSES])
+        "abc_class": SelectField(
+            _("ABC Class"), choices=[(c, c) for c in classification.ABC_CLASSES], widget=Select2Widget()
+        )
     }
     order_columns = ["name", "stars", "abc_class", "credit_limit"]
     base_order = ("name", "asc")

@@ -201,15 +201,16 @@ def receive_invoice(session, item: PurchaseInvoice) -> None:
     if contract.status != workflow.APPROVED:
         raise BusinessError(_("Contract %(no)s is not approved.", no=contract.number), 409)
     amount = Decimal(item.amount)
-    result = session.execute(
-        update(PurchaseContract)
-        .where(
-            PurchaseContract.id == contract.id,
-            PurchaseContract.total_amount - PurchaseContract.invoiced_amount - amount > -HALF_CENT,
+    with session.no_autoflush:  # the new invoice is flushed by its own save, after this decision
+        result = session.execute(
+            update(PurchaseContract)
+            .where(
+                PurchaseContract.id == contract.id,
+                PurchaseContract.total_amount - PurchaseContract.invoiced_amount - amount > -HALF_CENT,
+            )
+            .values(invoiced_amount=PurchaseContract.invoiced_amount + amount)
+            .execution_options(synchronize_session=False)
         )
-        .values(invoiced_amount=PurchaseContract.invoiced_amount + amount)
-        .execution_options(synchronize_session=False)
-    )
     if result.rowcount != 1:
         session.refresh(contract)
         raise BusinessError(

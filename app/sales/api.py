@@ -47,7 +47,9 @@ class QuotationApi(LinesApiMixin, ActionApiMixin, BaseApi):
     resource_name = "quotation"
     class_permission_name = "Quotation"
     list_columns = HEADER_COLUMNS + ["valid_until", "status", "order.id"]
-    show_columns = list_columns + [f"lines.{c}" for c in ("id", "line_no", "qty", "unit_price", "discount", "amount")]
+    show_columns = list_columns + [
+        f"lines.{c}" for c in ("id", "line_no", "qty", "unit_price", "discount", "amount", "promotion_id")
+    ]
     add_columns = edit_columns = views.QuotationView.add_columns
     add_query_rel_fields = edit_query_rel_fields = views.CUSTOMER_PICKERS
     search_columns = ["number", "project_name", "end_customer", "doc_date", "status", "owner"]
@@ -107,7 +109,8 @@ class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
         "invoiced_amount",
     ]
     show_columns = list_columns + [
-        f"lines.{c}" for c in ("id", "line_no", "qty", "unit_price", "discount", "amount", "shipped_qty")
+        f"lines.{c}"
+        for c in ("id", "line_no", "qty", "unit_price", "discount", "amount", "promotion_id", "shipped_qty")
     ]
     add_columns = edit_columns = views.SalesOrderView.add_columns
     add_query_rel_fields = edit_query_rel_fields = views.CUSTOMER_PICKERS
