@@ -175,6 +175,14 @@ def test_due_time_entered_in_china_time_is_stored_in_utc(app, db, as_user, api_t
     db.session.rollback()
     item = db.session.query(ServiceRequest).filter_by(end_customer_id=svc["customer"]).one()
     assert item.due_at == dt.datetime(2031, 1, 2, 2, 0)
+    # searched in China time too: due after 09:00 and before 11:00 on that day
+    found = page.get(
+        f"/servicerequestview/list/?_flt_0_content={svc['tag']}"
+        "&_flt_0_due_at=2031-01-02 09:00:00&_flt_1_due_at=2031-01-02 11:00:00"
+    ).get_data(as_text=True)
+    assert item.number in found
+    later = page.get(f"/servicerequestview/list/?_flt_0_content={svc['tag']}&_flt_0_due_at=2031-01-02 10:30:00")
+    assert item.number not in later.get_data(as_text=True)
     edit = page.get(f"/servicerequestview/edit/{item.id}").get_data(as_text=True)
     assert "2031-01-02 10:00:00" in edit
     # changing the priority keeps a due time set by hand
@@ -280,6 +288,10 @@ def test_a_salesperson_reaches_only_their_customers_requests(app, db, api_token,
     assert export.status_code == 200
     cells = {str(c) for row in load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True) for c in row}
     assert number not in cells
+    mine = as_user("sales1").get("/servicerequestview/export_xlsx/")
+    assert number in {
+        str(c) for row in load_workbook(io.BytesIO(mine.data)).active.iter_rows(values_only=True) for c in row
+    }
     assert client.get(f"{API}{pk}", headers=s2).status_code == 404
     q = prison.dumps({"filters": [{"col": "content", "opr": "sw", "value": svc["tag"]}]})
     assert client.get(f"{API}?q={q}", headers=s2).json["count"] == 0
@@ -297,6 +309,11 @@ def test_a_salesperson_reaches_only_their_customers_requests(app, db, api_token,
     before_count = count(db, svc["customer"])
     resp = client.post(API, json={"end_customer": svc["customer"], "kind": "repair", "content": "x"}, headers=s2)
     assert resp.status_code in (400, 404) and count(db, svc["customer"]) == before_count
+    page2.post(
+        f"/servicerequestview/add?_flt_0_end_customer={svc['customer']}",
+        data={"kind": "repair", "priority": "normal", "content": "x"},
+    )
+    assert count(db, svc["customer"]) == before_count
     # sales1, the manager and finance (read-only) see it
     assert number in as_user("sales1").get(f"/servicerequestview/list/?_flt_0_content={svc['tag']}").get_data(
         as_text=True
@@ -460,7 +477,7 @@ def test_history_and_buttons_on_the_show_page(app, db, as_user, svc):
     page = client.get(show).get_data(as_text=True)
     history = re.search(r'<table[^>]*id="service-history">(.*?)</table>', page, re.S).group(1)
     for text in (
-        _t(app, "Received"),
+        _t(app, "Request received"),
         _t(app, "Start Handling"),
         _t(app, "Resolve"),
         _t(app, "Close"),

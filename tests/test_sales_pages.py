@@ -763,7 +763,8 @@ def _db_sums(db, owner_ids=None, **filters):
     orders = q.all()
     total = sum((o.total_amount for o in orders), Decimal(0))
     received = sum((o.received_amount - o.refunded_amount for o in orders), Decimal(0))
-    return {"total_amount": total, "net_received": received, "outstanding_amount": total - received}
+    outstanding = sum((o.outstanding_amount for o in orders), Decimal(0))  # credits (discounts, rebates) count too
+    return {"total_amount": total, "net_received": received, "outstanding_amount": outstanding}
 
 
 def test_list_totals_sum_what_each_user_sees(app, db, as_user, data, uid):
@@ -943,7 +944,9 @@ def test_salesperson_export_holds_only_their_orders(app, db, as_user, data, uid)
     assert {r[col["owner"]] for r in lines} == {"sales1"}
     db.session.expire_all()
     expected = _db_sums(db, [user_id(app, "sales1")])["total_amount"]
-    assert _cents(total[col["total_amount"]]) == expected and _cents(total[col["amount"]]) == expected
+    # opening receivables 期初应收 are orders without lines
+    in_lines = _db_sums(db, [user_id(app, "sales1")], is_opening=False)["total_amount"]
+    assert _cents(total[col["total_amount"]]) == expected and _cents(total[col["amount"]]) == in_lines
     _header, rows = _xlsx_rows(as_user("manager").get("/salesorderview/export_xlsx/"))
     assert {mine_no, theirs_no} <= {r[0] for r in rows}
 

@@ -41,7 +41,7 @@ DEFAULT_DUE_HOURS = {"urgent": 4, "high": 24, "normal": 72, "low": 168}
 HANDLER_ROLES = ("Admin", "SalesManager", "Salesperson")
 TRANSITIONS = ("start", "resolve", "close", "reopen")
 HISTORY_LABELS = {
-    "create": _("Received"),
+    "create": _("Request received"),
     "start": _("Start Handling"),
     "resolve": _("Resolve"),
     "close": _("Close"),
@@ -281,7 +281,8 @@ def history(session, item: ServiceRequest) -> list[list]:
         before = json.loads(row.before) if row.before else {}
         comment = after.get("comment", "")
         if row.action == "reopen" and before.get("resolution"):
-            comment = f"{comment}（{_('Previous resolution')}：{before['resolution']}）"
+            previous = _("Previous resolution")
+            comment = f"{comment}（{previous}：{before['resolution']}）"
         out.append([format_date(row.at), str(HISTORY_LABELS.get(row.action, row.action)), row.username or "", comment])
     return out
 

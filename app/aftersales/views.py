@@ -5,7 +5,12 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.fieldwidgets import DateTimePickerWidget
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.filters import FilterEqual, FilterRelationOneToManyEqual
+from flask_appbuilder.models.sqla.filters import (
+    FilterEqual,
+    FilterGreater,
+    FilterRelationOneToManyEqual,
+    FilterSmaller,
+)
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _
 from markupsafe import Markup
@@ -15,7 +20,7 @@ from wtforms.validators import Optional
 from app.aftersales import models as m, services
 from app.core.documents import DocumentViewMixin
 from app.core.errors import BusinessError
-from app.core.formatting import to_local
+from app.core.formatting import LOCAL_TZ, to_local
 from app.core.models import utcnow
 from app.core.roles import METHOD_PERMISSIONS, WRITE
 from app.core.scope import current_user_id
@@ -61,6 +66,29 @@ class FilterOverdue(BaseFilter):
 
     def apply(self, query, value):
         return query.filter(self.model.status.in_(m.ACTIVE), self.model.due_at < utcnow())
+
+
+class LocalTimeFilter:
+    """A time typed in China time, compared with the UTC the column stores."""
+
+    def apply(self, query, value):
+        from dateutil import parser
+
+        try:
+            typed = parser.parse(value) if isinstance(value, str) else None
+        except (ValueError, OverflowError):
+            typed = None
+        if typed is not None:
+            value = services.as_utc(typed if typed.tzinfo else typed.replace(tzinfo=LOCAL_TZ))
+        return super().apply(query, value)
+
+
+class FilterAfter(LocalTimeFilter, FilterGreater):
+    pass
+
+
+class FilterBefore(LocalTimeFilter, FilterSmaller):
+    pass
 
 
 class FilterHandlers(BaseFilter):
@@ -193,6 +221,8 @@ class ServiceRequestView(DocumentViewMixin, BaseModelView):
         ),
     }
     search_form_extra_fields = {
+        "created_at": DateTimeField(_("Received At"), format=TIME_FORMATS, widget=DateTimePickerWidget()),
+        "due_at": DateTimeField(_("Due At"), format=TIME_FORMATS, widget=DateTimePickerWidget()),
         "kind": SelectField(_("Service Type"), choices=_choices(m.KINDS)),
         "priority": SelectField(_("Priority"), choices=_choices(m.PRIORITIES)),
         "status": SelectField(_("Status"), choices=_choices(m.STATUSES)),
@@ -205,15 +235,15 @@ class ServiceRequestView(DocumentViewMixin, BaseModelView):
 
     def _init_properties(self):
         super()._init_properties()
-        # 超期 as a filter of the due time (FAB offers only comparisons with a typed time)
-        for filters in (self._filters.get_search_filters(), self._filters._all_filters):
-            filters["due_at"] = [*filters.get("due_at", []), FilterOverdue("due_at", self.datamodel)]
+        # times are searched in China time, before or after; 超期 is a filter of the due time of its own
+        for column, extra in (("created_at", []), ("due_at", [FilterOverdue])):
+            filters = [f(column, self.datamodel) for f in (FilterAfter, FilterBefore, *extra)]
+            self._filters.get_search_filters()[column] = filters
+            self._filters._all_filters[column] = filters
 
     # ---- times: entered and shown in China time, stored in UTC
     def process_form(self, form, is_created):
         if form.due_at.data is not None:
-            from app.core.formatting import LOCAL_TZ
-
             form.due_at.data = services.as_utc(form.due_at.data.replace(tzinfo=LOCAL_TZ))
 
     def prefill_form(self, form, pk):

@@ -39,6 +39,7 @@ def load_demo() -> dict:
             session.add(m.CommissionRate(level_id=level.id, rate=Decimal(rate)))
             added["rates"] += 1
     session.flush()
+    added["promotions"] = _promotions_and_rebates(session)
     if session.query(m.SalesOrder).first() or not session.query(crm.EndCustomer).first():
         session.commit()
         return added
@@ -133,3 +134,37 @@ def load_demo() -> dict:
         added["expenses"] += 1
     session.commit()
     return added
+
+
+def _promotions_and_rebates(session) -> int:
+    """A promotion running this month on one product, and a channel's annual rebate agreement."""
+    from app.promotions.models import Promotion
+    from app.promotions.services import validate_promotion
+
+    if session.query(Promotion).first():
+        return 0
+    product = session.query(bm.Product).filter_by(model_no="AP7060DN").one_or_none()
+    channel = session.query(crm.ChannelCustomer).filter_by(name="杭州云启信息技术有限公司").one_or_none()
+    if product is None:
+        return 0
+    today = local_today()
+    promo = Promotion(
+        name="无线AP年终促销",
+        start_date=today.replace(day=1),
+        end_date=today.replace(day=1) + dt.timedelta(days=45),
+        rule="percent",
+        percent=Decimal("8"),
+        products=[product],
+        enabled=True,
+        note="年终冲量，销售价直降 8%",
+    )
+    validate_promotion(session, promo)
+    session.add(promo)
+    if channel is not None and channel.owner is not None:
+        agreement = m.RebateAgreement(
+            name="云启年度返利", channel=channel, rate=Decimal("2"), threshold=Decimal("100000"), enabled=True
+        )
+        services.validate_rebate_agreement(agreement)
+        session.add(agreement)
+    session.flush()
+    return 1
