@@ -67,7 +67,12 @@ def customer_figures(session, today: dt.date) -> dict[int, tuple[Decimal, int]]:
             figures.setdefault(customer_id, [Decimal("0.00"), 0])[0] += sign * _money(amount)
     orders = (
         select(SalesOrder.end_customer_id, func.count(SalesOrder.id))
-        .where(SalesOrder.status == workflow.APPROVED, SalesOrder.doc_date >= first, SalesOrder.doc_date <= last)
+        .where(
+            SalesOrder.status == workflow.APPROVED,
+            SalesOrder.is_opening.is_(False),  # an opening receivable is not a purchase
+            SalesOrder.doc_date >= first,
+            SalesOrder.doc_date <= last,
+        )
         .group_by(SalesOrder.end_customer_id)
     )
     for customer_id, count in session.execute(orders):
@@ -140,7 +145,7 @@ def churn_risks(session, today: dt.date) -> list[tuple[EndCustomer, dt.date | No
     cutoff = today - dt.timedelta(days=int(setting("ABC_CHURN_WARN_DAYS")))
     last_order = (
         select(SalesOrder.end_customer_id.label("cid"), func.max(SalesOrder.doc_date).label("day"))
-        .where(SalesOrder.status == workflow.APPROVED)
+        .where(SalesOrder.status == workflow.APPROVED, SalesOrder.is_opening.is_(False))
         .group_by(SalesOrder.end_customer_id)
         .subquery()
     )
