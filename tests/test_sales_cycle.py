@@ -365,3 +365,26 @@ def test_opening_stock_and_receivables_post_once_through_the_ledger(app, db, wor
     day = order.doc_date
     assert achieved_amount(db.session, customer.owner_id, day, day) == sales_before
     assert "import-errors" in upload(admin, "receivable", receivable(), confirm="1").get_data(as_text=True)
+
+
+def test_a_prepaid_order_ships_only_once_paid_in_full(app, client, db, api_token, uid):
+    from tests.test_inventory import approved_order, stock_in
+
+    prepaid = db.session.query(PaymentTerm).filter_by(kind="prepaid").first()
+    warehouse = Warehouse(name=uid("预付仓"))
+    product = Product(model_no=uid("PP"), name="预付产品", sale_price=D("100.00"), purchase_price=D("60.00"))
+    customer = EndCustomer(name=uid("预付客户"), owner_id=user_id(app, "sales1"), payment_term_id=prepaid.id)
+    db.session.add_all([warehouse, product, customer])
+    db.session.commit()
+    world = {"w1": warehouse.id, "p1": product.id, "customer": customer.id}
+    keeper, finance = api_token("keeper"), api_token("finance")
+    stock_in(client, keeper, world, [{"product_id": product.id, "qty": "5", "unit_cost": "60.00"}])
+    oid = approved_order(client, api_token, world, [{"product_id": product.id, "qty": "2", "unit_price": "100.00"}])
+    order = fresh_order(db, oid)
+    assert order.payment_term_id == prepaid.id and order.due_date == order.doc_date
+    ship = {"warehouse": warehouse.id, "order": oid, "lines": [{"product_id": product.id, "qty": "2"}]}
+    sid = client.post("/api/v1/stock_out/", json=ship, headers=keeper).json["id"]
+    resp = act(client, keeper, "stock_out", sid, "confirm")
+    assert resp.status_code == 409 and "¥200.00" in resp.json["message"]
+    assert receipt(client, finance, oid, "200.00", "2026-11-20").status_code == 201
+    assert act(client, keeper, "stock_out", sid, "confirm").status_code == 200

@@ -50,7 +50,7 @@ def load_demo() -> dict:
         return {"service_requests": 0}
     customers = {c.name: c for c in session.query(crm.EndCustomer)}
     added = 0
-    now = utcnow()
+    now = utcnow().replace(microsecond=0)
     for name, kind, priority, content, hours_ago, assignee, steps in REQUESTS:
         customer = customers.get(name)
         if customer is None or customer.owner is None:

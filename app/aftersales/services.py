@@ -133,7 +133,10 @@ def _follows_priority(item: ServiceRequest) -> bool:
 
 def _set_due_at(item: ServiceRequest) -> None:
     """Empty: from the priority. A priority changed later moves a due time that came from the old priority."""
-    received = item.created_at or utcnow()
+    if item.created_at is None:
+        # whole seconds, so that the due time computed from it is the same after any database stored it
+        item.created_at = utcnow().replace(microsecond=0)
+    received = item.created_at
     follows_priority = _follows_priority(item)
     item.due_at = as_utc(item.due_at)
     if item.due_at is None or follows_priority:

@@ -127,6 +127,8 @@ class EndCustomerApi(CustomerApi):
         "referrer.name",
         "source.id",
         "nature.id",
+        "payment_term.id",
+        "payment_term.name",
         "abc_class",
         "abc_amount",
         "abc_orders",

@@ -20,6 +20,7 @@ CUSTOMER_LABELS = {
     "phone": _("Phone"),
     "address": _("Address"),
     "credit_limit": _("Credit Limit"),
+    "payment_term": _("Payment Terms"),
     "owner": _("Salesperson"),
     "in_pool": _("In Pool"),
     "assigned_at": _("Assigned At"),
@@ -326,9 +327,11 @@ class EndCustomerView(CustomerView):
         "phone",
         "address",
         "credit_limit",
+        "payment_term",
         "owner",
         "note",
     ]
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"payment_term": [["enabled", FilterEqual, True]]}
     show_fieldsets = [
         (
             _("Basic"),
@@ -344,6 +347,7 @@ class EndCustomerView(CustomerView):
                     "phone",
                     "address",
                     "credit_limit",
+                    "payment_term",
                     "note",
                 ]
             },

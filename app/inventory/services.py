@@ -457,11 +457,12 @@ def confirm_stock_out(session, doc: StockOut, user) -> None:
     _require_lines(doc)
     _claim_draft(session, doc, user)
     if doc.order is not None:
-        from app.sales.services import check_credit
+        from app.sales.services import check_credit, check_prepayment
 
         if doc.order.status != workflow.APPROVED:
             raise BusinessError(_("Order %(no)s is not approved; it cannot be shipped.", no=doc.order.number), 409)
         check_credit(session, doc.order)
+        check_prepayment(doc.order)
     for line in _sorted(doc.lines):
         qty = Decimal(line.qty)
         if line.order_line_id:

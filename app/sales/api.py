@@ -113,7 +113,7 @@ class SalesOrderApi(LinesApiMixin, WorkflowApiMixin, BaseApi):
         for c in ("id", "line_no", "qty", "unit_price", "discount", "amount", "promotion_id", "shipped_qty")
     ]
     add_columns = edit_columns = views.SalesOrderView.add_columns
-    add_query_rel_fields = edit_query_rel_fields = views.CUSTOMER_PICKERS
+    add_query_rel_fields = edit_query_rel_fields = views.ORDER_PICKERS
     search_columns = views.SalesOrderView.search_columns
     order_columns = ["id", "number", "doc_date", "due_date", "total_amount"]
     workflow_services = views.SalesOrderView.workflow_services

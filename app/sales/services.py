@@ -456,6 +456,22 @@ def check_credit(session, order: SalesOrder) -> None:
     )
 
 
+def check_prepayment(order: SalesOrder) -> None:
+    """预付款: goods of a prepaid order leave only once it is paid in full."""
+    from app.base_data.models import TERM_PREPAID
+
+    term = order.payment_term
+    if term is not None and term.kind == TERM_PREPAID and order.outstanding_amount > HALF_CENT:
+        raise BusinessError(
+            _(
+                "Order %(no)s is on prepayment: it ships once paid in full (%(left)s still to receive).",
+                no=order.number,
+                left=format_money(order.outstanding_amount),
+            ),
+            409,
+        )
+
+
 def override_credit(session, order: SalesOrder, user, reason: str | None) -> None:
     """A sales manager accepts the current exposure for this order, with a reason kept in the trail."""
     if not is_manager(user):

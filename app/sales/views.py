@@ -8,6 +8,7 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _
 from markupsafe import Markup
@@ -130,6 +131,8 @@ class FilterNotInPool(BaseFilter):
 
 
 CUSTOMER_PICKERS = {"end_customer": [["id", FilterNotInPool, None]], "channel": [["id", FilterNotInPool, None]]}
+# an order picks among the payment terms in use (the service refuses a disabled one too)
+ORDER_PICKERS = {**CUSTOMER_PICKERS, "payment_term": [["enabled", FilterEqual, True]]}
 
 
 class PricedLinesMixin:
@@ -348,6 +351,7 @@ class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, Workfl
         ("outstanding_amount", _("Outstanding"), lambda o: o.outstanding_amount),
     ]
     price_endpoint = "price"
+    add_form_query_rel_fields = edit_form_query_rel_fields = ORDER_PICKERS
     add_form_extra_fields = edit_form_extra_fields = {
         "payment_days": IntegerField(
             _("Payment Terms (days)"),
