@@ -95,6 +95,9 @@ class Config:
     # 预警中心: hours before an unhandled alert goes up a level; hours an approval may wait before it is an alert
     ALERT_ESCALATE_HOURS = float(os.environ.get("ALERT_ESCALATE_HOURS", "48"))
     ALERT_APPROVAL_HOURS = float(os.environ.get("ALERT_APPROVAL_HOURS", "24"))
+    # 售后服务: hours from a request's receipt to its due time, per priority (missing ones keep their default:
+    # urgent 4, high 24, normal 72, low 168); an overdue request raises an alert that escalates like the others
+    SERVICE_DUE_HOURS: dict = {}
     STOCK_ALLOW_NEGATIVE = os.environ.get("STOCK_ALLOW_NEGATIVE", "0").lower() in ("1", "true", "yes")
 
     def __init__(self) -> None:
