@@ -388,3 +388,67 @@ def test_a_prepaid_order_ships_only_once_paid_in_full(app, client, db, api_token
     assert resp.status_code == 409 and "¥200.00" in resp.json["message"]
     assert receipt(client, finance, oid, "200.00", "2026-11-20").status_code == 201
     assert act(client, keeper, "stock_out", sid, "confirm").status_code == 200
+
+
+def test_pages_of_the_sales_cycle(app, db, as_user, api_token, client, world, uid):
+    """The new pages open for those who may use them, and the forms do what the API does."""
+    admin, sales1 = as_user("admin"), as_user("sales1")
+    for url in (
+        "/promotionview/list/",
+        "/promotionview/add",
+        "/rebateagreementview/list/",
+        "/rebateview/list/",
+        "/receivablecreditview/list/",
+        "/openingbalanceview/list/",
+        "/openingbalanceview/import/receivable",
+        "/paymenttermview/list/",
+        "/purchaseinvoiceview/add",
+    ):
+        assert admin.get(url).status_code == 200, url
+    assert sales1.get("/openingbalanceview/list/").status_code in (302, 403)
+    # the receivables list offers the dunning filters; "overdue" keeps only orders past their due date
+    html = sales1.get("/receivableview/list/").get_data(as_text=True)
+    assert "7天内到期" in html and "已逾期" in html
+    # a promotion through the form: products and customer types as multi-selects
+    name = uid("表单促销")
+    form = {
+        "name": name,
+        "start_date": "2045-03-01",
+        "end_date": "2045-03-31",
+        "rule": "fixed_price",
+        "price": "88.00",
+        "products": str(world["p1"]),
+        "enabled": "y",
+    }
+    assert admin.post("/promotionview/add", data=form).status_code == 302
+    from app.promotions.models import Promotion
+
+    db.session.rollback()
+    promo = db.session.query(Promotion).filter_by(name=name).one()
+    assert promo.price == D("88.00") and [p.id for p in promo.products] == [world["p1"]]
+    # a bad one through the form: refused with the reason, nothing saved
+    bad = {**form, "name": uid("坏促销"), "price": "0"}
+    html = admin.post("/promotionview/add", data=bad, follow_redirects=True).get_data(as_text=True)
+    assert "促销价须大于0" in html
+    db.session.rollback()
+    assert db.session.query(Promotion).filter_by(name=bad["name"]).count() == 0
+    # the order form names the promotion on the line, and the price suggestion brings it
+    assert 'name="lines-0-promotion_id"' in sales1.get("/salesorderview/add").get_data(as_text=True)
+    price = sales1.get(
+        f"/salesorderview/price?product={world['p1']}&qty=2&end_customer={world['customer']}&date=2045-03-10"
+    ).json
+    assert price["promotion_id"] == promo.id and price["price"] == "88.00"
+    # the rebate page computes from the agreement page
+    manager = as_user("manager")
+    resp = client.post(
+        "/api/v1/rebate_agreement/",
+        json={"name": uid("返利"), "end_customer": world["customer"], "rate": "1", "threshold": "0"},
+        headers=api_token("manager"),
+    )
+    aid = resp.json["id"]
+    assert "compute" in manager.get(f"/rebateagreementview/show/{aid}").get_data(as_text=True)
+    html = manager.post(
+        f"/rebateagreementview/compute/{aid}", data={"period_start": "2045-12-01", "period_end": "2045-12-31"}
+    ).get_data(as_text=True)
+    assert "未达到返利门槛" in html  # nothing received then
+    assert sales1.get(f"/rebateagreementview/compute/{aid}").status_code in (302, 403)
