@@ -1093,7 +1093,8 @@ def compute_rebate(session, agreement: RebateAgreement, start, end, user, note: 
         raise BusinessError(_("Rebate agreement “%(name)s” is disabled.", name=agreement.name), 409)
     ensure_visible(agreement)
     # one at a time per agreement, so that two clicks cannot both pass the overlap check
-    session.query(RebateAgreement).filter(RebateAgreement.id == agreement.id).with_for_update().one()
+    # (the id alone: FOR UPDATE cannot lock the outer-joined customer/channel rows that the entity loads)
+    session.query(RebateAgreement.id).filter(RebateAgreement.id == agreement.id).with_for_update().one()
     clash = (
         session.query(Rebate)
         .filter(
