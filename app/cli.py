@@ -115,6 +115,25 @@ def register_cli(app) -> None:
             raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
         click.echo(classify_customers(db.session, today))
 
+    @app.cli.command("sales-summary")
+    @click.option("--check", "only_check", is_flag=True, help="Only compare the summary with the orders.")
+    @with_appcontext
+    def sales_summary_command(only_check):
+        """销售日汇总: rebuild the daily sales summary from the approved orders (after a bulk load), or --check it."""
+        from app.reports import summary
+
+        if only_check:
+            problems = summary.check(db.session)
+            for line in problems[:50]:
+                click.echo(line)
+            click.echo(f"{len(problems)} differences")
+            if problems:
+                raise SystemExit(1)
+            return
+        rows = summary.rebuild(db.session)
+        db.session.commit()
+        click.echo(f"{rows} rows")
+
     @app.cli.command("alerts")
     @click.option("--now", "when", default=None, help="Run as of this UTC time (YYYY-MM-DDTHH:MM); default now.")
     @with_appcontext

@@ -22,6 +22,7 @@ from app.reports.alerts import Alert
 from app.sales import services as sales
 from app.sales.models import SalesOrder
 from tests.conftest import user_id
+from tests.workflow_helpers import move_to
 
 API = "/api/v1/service_request/"
 
@@ -85,8 +86,8 @@ def svc(app, db, uid):
     db.session.commit()
     order = SalesOrder(end_customer=mine, end_customer_id=mine.id, doc_date=local_today(), owner_id=sales1)
     sales.save_order(db.session, order, [{"product_id": product.id, "qty": "1", "unit_price": "100"}], None)
-    order.status = "approved"
     db.session.add(order)
+    move_to(app, db, order, "approved")
     db.session.commit()
     return {
         "customer": mine.id,

@@ -24,6 +24,7 @@ from app.reports.alerts import KINDS, Alert
 from app.sales import services as sales
 from app.sales.models import Receipt, Refund, SalesOrder
 from tests.conftest import user_id
+from tests.workflow_helpers import move_to
 
 D = Decimal
 
@@ -57,7 +58,7 @@ def make(app, db, uid, product):
             sales.save_order(db.session, order, [line], None)
             db.session.add(order)
             db.session.flush()
-            order.status = status
+            move_to(app, db, order, status)
             db.session.commit()
             return order
 

@@ -13,6 +13,7 @@ from app.reports.alerts import Alert
 from app.sales import services as sales
 from app.sales.models import SalesOrder
 from tests.conftest import user_id
+from tests.workflow_helpers import move_to
 
 D = Decimal
 
@@ -45,8 +46,8 @@ def overdue_order(app, db, uid):
     )
     order.owner_id = user_id(app, "sales1")
     sales.save_order(db.session, order, [{"product_id": product.id, "qty": "2", "unit_price": "150"}], None)
-    order.status = "approved"
     db.session.add(order)
+    move_to(app, db, order, "approved")
     db.session.commit()
     return order
 

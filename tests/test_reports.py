@@ -18,6 +18,7 @@ from app.reports import periods, services as reports
 from app.sales import services as sales
 from app.sales.models import Receipt, SalesOrder
 from tests.conftest import user_id
+from tests.workflow_helpers import move_to
 
 D = Decimal
 
@@ -29,8 +30,7 @@ def make_order(db, app, owner, customer, day, lines, status="approved"):
     sales.save_order(db.session, order, lines, None)
     db.session.add(order)
     db.session.flush()
-    if status != "draft":
-        order.status = status
+    move_to(app, db, order, status)
     db.session.commit()
     return order
 

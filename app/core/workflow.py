@@ -35,6 +35,16 @@ ACTION_LABELS = {
 }
 DEFAULT_APPROVERS = ("SalesManager",)
 
+# doc_type → functions(session, doc, from_status, to_status) run inside the transition's transaction, e.g. the
+# statistics keeping their summaries in step with what is approved (registered by the area that needs it)
+TRANSITION_HOOKS: dict[str, list] = {}
+
+
+def on_transition(doc_type: str, fn) -> None:
+    hooks = TRANSITION_HOOKS.setdefault(doc_type, [])
+    if fn not in hooks:
+        hooks.append(fn)
+
 
 class ApprovalRule(Model):
     """For a document type, amounts ≥ min_amount need these roles, level by level (level 1 first)."""
@@ -134,6 +144,8 @@ def _transition(session, doc, user, action: str, expect: str, to: str, level_to:
     )
     session.flush()
     session.expire(doc, ["status", "approval_level"])
+    for hook in TRANSITION_HOOKS.get(model.__doc_type__, ()):
+        hook(session, doc, expect, to)
 
 
 def submit(session, doc, user, comment: str | None = None) -> None:

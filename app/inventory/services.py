@@ -16,9 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from app.core import workflow
+from app.core.counters import insert_ignore
 from app.core.errors import BusinessError
 from app.core.formatting import format_qty, local_today
 from app.core.models import utcnow
@@ -52,16 +52,6 @@ def allow_negative() -> bool:
 # ------------------------------------------------------------------ low level: balances, costs, moves
 
 
-def _insert_ignore(session, table, values: dict, keys: list) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect in ("mysql", "mariadb"):
-        stmt = mysql.insert(table).values(**values).prefix_with("IGNORE")
-    else:
-        ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-        stmt = ins.values(**values).on_conflict_do_nothing(index_elements=[table.c[k] for k in keys])
-    session.execute(stmt)
-
-
 def on_hand(session, product_id: int, warehouse_id: int) -> Decimal:
     qty = session.execute(
         select(StockBalance.qty).where(StockBalance.product_id == product_id, StockBalance.warehouse_id == warehouse_id)
@@ -88,7 +78,7 @@ def _change_balance(session, product, warehouse, delta: Decimal) -> Decimal:
 
     changed = guarded_update()
     if changed != 1 and not _balance_exists(session, product.id, warehouse.id):
-        _insert_ignore(
+        insert_ignore(
             session,
             StockBalance.__table__,
             {"product_id": product.id, "warehouse_id": warehouse.id, "qty": Decimal("0"), "updated_at": utcnow()},
@@ -129,7 +119,7 @@ def _lock_cost(session, product_id: int) -> ProductCost:
 
     cost = locked()
     if cost is None:  # first posting of this product; insert only then (see _change_balance on shared locks)
-        _insert_ignore(
+        insert_ignore(
             session,
             ProductCost.__table__,
             {"product_id": product_id, "qty": Decimal("0"), "avg_cost": Decimal("0")},

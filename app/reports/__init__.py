@@ -33,8 +33,10 @@ ALERT_ACCESS = {
 
 
 def init_app(app) -> None:
+    from app.reports import summary
     from app.reports.dashboard import tiles
 
+    summary.install()
     app.extensions["home_tiles"] = tiles
 
 

@@ -21,21 +21,16 @@ def _can(sm, permission: str, resource: str) -> bool:
 
 def sales_vs_target(session, user) -> dict:
     from app.crm.models import SalesTarget
-    from app.sales.models import SalesOrder
+    from app.reports.summary import SalesDailySummary as S
 
     today = local_today()
     start = today.replace(day=1)
-    achieved = session.query(func.coalesce(func.sum(SalesOrder.total_amount), 0)).filter(
-        SalesOrder.status == workflow.APPROVED,
-        SalesOrder.is_opening.is_(False),
-        SalesOrder.doc_date >= start,
-        SalesOrder.doc_date <= today,
-    )
+    achieved = session.query(func.coalesce(func.sum(S.amount), 0)).filter(S.day >= start, S.day <= today)
     target = session.query(func.coalesce(func.sum(SalesTarget.amount), 0)).filter(
         SalesTarget.year == today.year, SalesTarget.month == today.month
     )
     if not sees_all(user):
-        achieved = achieved.filter(SalesOrder.owner_id == user.id)
+        achieved = achieved.filter(S.owner_id == user.id)
         target = target.filter(SalesTarget.owner_id == user.id)
     achieved_value = reports.money(achieved.scalar())
     target_value = reports.money(target.scalar())

@@ -235,9 +235,17 @@ def _sales_lines_where(session, params: Params):
 
 
 def sales_by_period(session, params: Params) -> dict[str, list[Decimal]]:
-    """{period: [amount, orders]} of approved orders (Σ line amounts, so a category filter is exact)."""
+    """{period: [amount, orders]} of approved orders: from the daily summary, or — with a region or category filter —
+    from the lines (Σ line amounts, so a category filter is exact)."""
     from app.sales.models import SalesOrder, SalesOrderLine
 
+    if _region_ids(session, params) is None and _category_ids(session, params) is None:
+        from app.reports.summary import SalesDailySummary as S
+
+        where = [_in_range(S.day, params)]
+        if params.salesperson_id:
+            where.append(S.owner_id == params.salesperson_id)
+        return _by_period(session, params, S.day, [func.sum(S.amount), func.sum(S.orders)], [], where)
     joins, where = _sales_lines_where(session, params)
     return _by_period(
         session,
