@@ -62,3 +62,8 @@ def test_seed_is_idempotent(app):
         result = seed_all(verbose=False)
         assert result["dictionaries"] == 0 and result["regions"] == 0
         assert (db.session.query(Unit).count(), db.session.query(Region).count()) == before
+
+
+def test_health_answers_without_login(app):
+    resp = app.test_client().get("/health")
+    assert resp.status_code == 200 and resp.json == {"status": "ok"}

@@ -18,6 +18,9 @@ def register(app, appbuilder) -> None:
     from app.core.charts import vendor
 
     app.register_blueprint(vendor)
+    from app.core.health import health
+
+    app.register_blueprint(health)
     translate_marshmallow_messages()
     from app.core.admin_views import register_admin_views
 
