@@ -27,7 +27,6 @@ import datetime as dt
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -691,7 +690,7 @@ def main(argv=None) -> list[dict]:
 
 
 def report(lines: list[dict], args) -> None:
-    head = f"| benchmark | ratio | target | ok | detail |\n|---|---|---|---|---|\n"
+    head = "| benchmark | ratio | target | ok | detail |\n|---|---|---|---|---|\n"
     body = "".join(
         f"| {x['name']} | {'' if x['ratio'] is None else f'{x['ratio']:.2f}'} | {x['target']} | "
         f"{'' if x['ok'] is None else ('yes' if x['ok'] else 'NO')} | {x['detail']} |\n"
