@@ -692,7 +692,7 @@ def main(argv=None) -> list[dict]:
 def report(lines: list[dict], args) -> None:
     head = "| benchmark | ratio | target | ok | detail |\n|---|---|---|---|---|\n"
     body = "".join(
-        f"| {x['name']} | {'' if x['ratio'] is None else f'{x['ratio']:.2f}'} | {x['target']} | "
+        f"| {x['name']} | {'' if x['ratio'] is None else format(x['ratio'], '.2f')} | {x['target']} | "
         f"{'' if x['ok'] is None else ('yes' if x['ok'] else 'NO')} | {x['detail']} |\n"
         for x in lines
     )
