@@ -7,6 +7,7 @@ import html as html_lib
 import io
 import re
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from openpyxl import load_workbook
@@ -95,6 +96,16 @@ def _trail(html: str) -> list[list[str]]:
         if len(cells) == 5:
             rows.append(cells)
     return rows
+
+
+def _picked(client, page: str, name: str, text: str) -> set[int]:
+    """Ids a form's picker offers for a search (its select names the search URL; app/core/pickers.py)."""
+    select = re.search(rf'<select[^>]*\bname="{re.escape(name)}"[^>]*>', page)
+    assert select, f"no select {name} in the form"
+    url = html_lib.unescape(re.search(r'data-picker-url="([^"]+)"', select.group(0)).group(1))
+    resp = client.get(f"{url}&{urlencode({'q': text})}")
+    assert resp.status_code == 200
+    return {row["id"] for row in resp.get_json()["results"]}
 
 
 def _line_rows(html: str) -> list[list[str]]:
@@ -230,7 +241,9 @@ def test_order_add_page_offers_enabled_products(app, db, as_user, data):
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert 'id="doc-lines"' in page and 'name="lines-0-product_id"' in page
-    assert f'<option value="{data.p1_id}"' in page and f'<option value="{data.off_id}"' not in page
+    # the line's product is searched on demand (app/core/pickers.py): enabled products only
+    assert _picked(as_user("sales1"), page, "lines-0-product_id", data.p1.model_no) == {data.p1_id}
+    assert _picked(as_user("sales1"), page, "lines-0-product_id", data.off.model_no) == set()
 
 
 BAD_LINES = {
@@ -294,9 +307,10 @@ def test_order_header_errors_keep_the_form(app, db, as_user, data, uid):
         assert re.search(r'name="lines-1-unit_price"\s+value="19.99"', page), field
         db.session.expire_all()
         assert db.session.query(SalesOrder).filter_by(project_name=project).count() == 0, field
+    # the customer picker (searched on demand) offers sales1's customer and never sales2's
     page = client.get("/salesorderview/add").get_data(as_text=True)
-    picker = re.search(r'<select[^>]*id="end_customer"[^>]*>(.*?)</select>', page, re.S).group(1)
-    assert f'<option value="{data.customer_id}"' in picker and f'<option value="{other.customer_id}"' not in picker
+    assert _picked(client, page, "end_customer", data.customer.name) == {data.customer_id}
+    assert _picked(client, page, "end_customer", other.customer.name) == set()
 
 
 def test_quotation_validity_before_its_date_is_refused(app, db, as_user, data, uid):

@@ -138,6 +138,7 @@ class ProductCategory(DictionaryMixin, Model):
 class Product(TimestampMixin, Model):
     __tablename__ = "product"
     __audit__ = True
+    __picker_search__ = ("model_no", "name")  # picked on demand (app/core/pickers.py)
     id = Column(Integer, primary_key=True)
     model_no = Column(String(64), unique=True, nullable=False)  # 型号
     name = Column(String(128), nullable=False, index=True)

@@ -17,6 +17,7 @@ from flask_babel import gettext, lazy_gettext as _
 
 from app.core import workflow
 from app.core.errors import BusinessError
+from app.core.pickers import LINE_PREFIX, PickerSource
 from app.extensions import db
 
 LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$")
@@ -156,12 +157,6 @@ class LinesFormMixin:
     def save_document(self, item, rows: list[dict], is_new: bool) -> None:
         raise NotImplementedError
 
-    def product_choices(self) -> list[tuple[int, str]]:
-        from app.base_data.models import Product
-
-        rows = db.session.query(Product).filter(Product.enabled.is_(True)).order_by(Product.model_no).all()
-        return [(p.id, f"{p.model_no} {p.name}") for p in rows]
-
     @staticmethod
     def rows_from_request() -> list[dict]:
         rows: dict[int, dict] = {}
@@ -186,23 +181,52 @@ class LinesFormMixin:
 
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         widgets = super()._get_add_widget(form, exclude_cols, widgets)
-        widgets["add"].template_args.update(self._lines_args())
+        widgets["add"].template_args.update(self._lines_args("add"))
         return widgets
 
     def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
         widgets = super()._get_edit_widget(form, exclude_cols, widgets)
-        widgets["edit"].template_args.update(self._lines_args())
+        widgets["edit"].template_args.update(self._lines_args("edit"))
         return widgets
 
     def line_choices(self, column: LineColumn) -> list[tuple[int, str]]:
-        """Options of a select column of the lines: products, or what the view offers (orders to invoice …)."""
-        return self.product_choices() if column.kind == "product" else []
+        """Options of a select column of the lines that is not a picker (orders to invoice, promotions …)."""
+        return []
 
-    def _lines_args(self) -> dict:
+    def line_picker_source(self, column: LineColumn) -> PickerSource | None:
+        """Line columns searched on demand instead of listed: products (enabled ones), by model no. or name."""
+        if column.kind != "product":
+            return None
+        from app.base_data.models import Product
+
+        return PickerSource(Product, lambda query: query.filter(Product.enabled.is_(True)))
+
+    def picker_source(self, name: str, kind: str) -> PickerSource | None:
+        if name.startswith(LINE_PREFIX):
+            column = next((c for c in self.line_columns if LINE_PREFIX + c.key == name), None)
+            return self.line_picker_source(column) if column is not None else None
+        return super().picker_source(name, kind)
+
+    def _lines_args(self, kind: str) -> dict:
+        rows = getattr(g, "line_rows", None) or [{}]
+        pickers = {}
+        for col in self.line_columns:
+            source = self.line_picker_source(col)
+            if source is not None:
+                pickers[col.key] = {
+                    "url": url_for(f"{self.endpoint}.picker", name=LINE_PREFIX + col.key, form=kind),
+                    # only the rows' own choices are on the page, each with its label
+                    "labels": source.labels(row.get(col.key) for row in rows),
+                }
         return {
             "line_columns": self.line_columns,
-            "line_rows": getattr(g, "line_rows", None) or [{}],
-            "choices": {c.key: self.line_choices(c) for c in self.line_columns if c.kind in ("product", "choice")},
+            "line_rows": rows,
+            "pickers": pickers,
+            "choices": {
+                c.key: self.line_choices(c)
+                for c in self.line_columns
+                if c.kind in ("product", "choice") and c.key not in pickers
+            },
             "price_url": url_for(f"{self.endpoint}.{self.price_endpoint}") if self.price_endpoint else "",
         }
 

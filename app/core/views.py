@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from app.core import excel, scope
 from app.core.errors import BusinessError
 from app.core.formatting import format_bool, format_date, format_money, format_qty, local_today
+from app.core.pickers import PickerViewMixin
 from app.core.roles import METHOD_PERMISSIONS
 from app.core.usage import ensure_deletable
 from app.extensions import db
@@ -90,7 +91,7 @@ class ScopedViewMixin:
             type(self).validator(item)
 
 
-class BaseModelView(ScopedViewMixin, ModelView):
+class BaseModelView(PickerViewMixin, ScopedViewMixin, ModelView):
     list_template = "core/list.html"
     import_template_page = "core/import.html"
     method_permission_name = METHOD_PERMISSIONS

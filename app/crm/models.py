@@ -27,6 +27,7 @@ class CustomerMixin(OwnedMixin, TimestampMixin):
     """What both kinds of customer share. owner_id NULL + in_pool means the customer sits in the public pool."""
 
     __audit__ = True
+    __picker_search__ = ("name",)  # picked on demand (app/core/pickers.py)
     id = Column(Integer, primary_key=True)
     name = Column(String(128), nullable=False, index=True)
     phone = Column(String(32))

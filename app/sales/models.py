@@ -171,6 +171,8 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
     __tablename__ = "sales_order"
     __doc_prefix__ = "XS"
     __doc_type__ = "sales_order"
+    __picker_search__ = ("number", "project_name")  # picked on demand (app/core/pickers.py), newest first
+    __picker_order__ = "-id"
     order_type_id = Column(Integer, ForeignKey("order_type.id"), nullable=True)
     order_type = relationship("OrderType")
     payment_term_id = Column(Integer, ForeignKey("payment_term.id"), nullable=True)  # 付款条件 (customer's default)

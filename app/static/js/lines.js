@@ -72,6 +72,7 @@
     if (!btn) { return; }
     if (body.rows.length > 1) { btn.closest("tr").remove(); } else {
       Array.prototype.forEach.call(btn.closest("tr").querySelectorAll("input, select"), function (el) { el.value = ""; });
+      if (window.AppPickers) { window.AppPickers.refresh(btn.closest("tr")); }
     }
     renumber(); recalc();
   });
@@ -81,6 +82,8 @@
       el.value = ""; delete el.dataset.touched;
     });
     body.appendChild(row);
+    // the product picker of the copied row is a copy of the other row's Select2: give the new row its own
+    if (window.AppPickers) { window.AppPickers.adoptClone(row); }
     renumber(); recalc();
   });
   Array.prototype.forEach.call(body.querySelectorAll(".line-money"), function (el) {
