@@ -29,6 +29,9 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
     # Before AppBuilder, so that the REST API stays exempt and every form/delete/action is protected.
     csrf.init_app(app)
 
+    from app.core.security import forget_permissions
+
+    app.before_request(forget_permissions)  # permissions are cached per request (see SalesSecurityManager)
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():
         appbuilder.init_app(app, db.session)

@@ -103,7 +103,7 @@ def test_search_matches_every_word_and_pages_by_20(app, bulk, as_user, uid):
 def test_search_never_offers_another_salespersons_customers(app, db, bulk, as_user, uid):
     tag = uid("范围")
     mine = _customers(bulk, user_id(app, "sales1"), [f"{tag}甲{i}" for i in range(25)])
-    theirs = _customers(bulk, user_id(app, "sales2"), [f"{tag}乙{i}"for i in range(3)])
+    theirs = _customers(bulk, user_id(app, "sales2"), [f"{tag}乙{i}" for i in range(3)])
     sales2 = as_user("sales2")
     # neither by query nor by paging through everything
     assert {r["id"] for r in _all_pages(sales2, q=tag)} == set(theirs)
@@ -142,7 +142,8 @@ def test_search_applies_the_forms_filters(app, bulk, as_user, uid):
 
 def test_search_needs_the_right_to_fill_in_the_form(app, client, as_user):
     resp = client.get(PICKER)
-    assert resp.status_code in (302, 401)
+    assert resp.status_code == 401
+    assert resp.get_json()["message"] == _t(app, "Please log in.")
     for username in ("keeper", "purchaser", "exec"):  # may read orders or not, but may not write them
         resp = as_user(username).get(PICKER, query_string={"q": "a"})
         assert resp.status_code == 403, username
@@ -175,6 +176,46 @@ def test_other_bad_requests(app, as_user):
 
 
 # ---------------------------------------------------------------- the forms
+
+
+def test_which_form_fields_are_pickers(app):
+    """One rule, no per-view lists: many-to-one relations to models declaring __picker_search__ (customers,
+    products, sales orders) are pickers on every add/edit form; small dictionaries stay dropdowns."""
+    views = {type(v).__name__: v for v in app.appbuilder.baseviews}
+    expected = {
+        "SalesOrderView": (["end_customer", "channel"], ["end_customer", "channel"]),
+        "QuotationView": (["end_customer", "channel"], ["end_customer", "channel"]),
+        "SalesInvoiceView": (["end_customer"], None),  # no edit page
+        "ReceiptView": (["order"], None),
+        "RefundView": (["order"], None),
+        "RebateAgreementView": (["end_customer", "channel"], ["end_customer", "channel"]),
+        "CustomerPriceView": (["end_customer", "product"], ["end_customer", "product"]),
+        "ServiceRequestView": (["end_customer", "sales_order"], []),
+        "ContactView": (["channel_customer", "end_customer"], ["channel_customer", "end_customer"]),
+        "EndCustomerView": (["referrer"], ["referrer"]),
+    }
+    for name, (add, edit) in expected.items():
+        view = views[name]
+        assert view._picker_columns["add"] == add, name
+        assert edit is None and "edit" in view.exclude_route_methods or view._picker_columns["edit"] == edit, name
+        with app.test_request_context():
+            form = view.add_form()
+            assert all(type(form[column]).__name__ == "PickerField" for column in add), name
+    assert "order_type" not in views["SalesOrderView"]._picker_columns["add"]
+
+
+def test_a_url_filter_cannot_bring_in_another_salespersons_order(app, db, as_user, data, uid):
+    """收款 opened from an order fixes the order by the URL; the id still goes through scope like a posted one."""
+    from app.sales.models import Receipt
+
+    pk = data.create_order(as_user("sales1"), uid("收款"))
+    note = uid("越权收款")
+    resp = as_user("sales2").post(
+        f"/receiptview/add?_flt_0_order={pk}",
+        data={"order": str(pk), "doc_date": "2030-05-06", "amount": "1", "method": "bank", "note": note},
+    )
+    assert resp.status_code in (200, 302)
+    assert db.session.query(Receipt).filter_by(note=note).count() == 0
 
 
 def test_order_form_carries_no_list_of_customers_or_products(app, db, bulk, as_user, uid):
@@ -235,9 +276,7 @@ def test_another_salespersons_customer_is_refused_in_chinese(app, db, as_user, d
         resp = client.post("/salesorderview/add", data=data.order_form(data.lines(), project, **{field: str(value)}))
         assert resp.status_code == 200, field
         page = resp.get_data(as_text=True)
-        message = _t(
-            app, "The chosen record does not exist or is not available here; choose one from the list."
-        )
+        message = _t(app, "The chosen record does not exist or is not available here; choose one from the list.")
         assert message in html_lib.unescape(page), field
         assert _chosen(page, field) == []  # nothing of the other's shows, not even its name
         assert other.customer.name not in page and other.channel.name not in page
@@ -246,7 +285,9 @@ def test_another_salespersons_customer_is_refused_in_chinese(app, db, as_user, d
 
 
 def test_a_refused_form_keeps_its_customer_and_products(app, db, as_user, data, uid):
-    resp = as_user("sales1").post("/salesorderview/add", data=data.order_form(data.lines(), uid("再填"), payment_days="-1"))
+    resp = as_user("sales1").post(
+        "/salesorderview/add", data=data.order_form(data.lines(), uid("再填"), payment_days="-1")
+    )
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert _chosen(page, "end_customer") == [(str(data.customer_id), data.customer.name)]

@@ -195,8 +195,13 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
     credit_override_by = relationship(User, foreign_keys=[credit_override_by_id])
     credit_override_amount = Money(nullable=True)  # the exposure the override accepted
     approved_at = Column(DateTime)
+    # one query for the lines of a whole page of orders (the status label reads shipped quantities)
     lines = relationship(
-        "SalesOrderLine", back_populates="order", cascade="all, delete-orphan", order_by="SalesOrderLine.line_no"
+        "SalesOrderLine",
+        back_populates="order",
+        cascade="all, delete-orphan",
+        order_by="SalesOrderLine.line_no",
+        lazy="selectin",
     )
     # statistics read approved orders by date (and a salesperson's by owner and date)
     __table_args__ = (
