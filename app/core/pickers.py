@@ -27,6 +27,7 @@ from flask_appbuilder import expose
 from flask_babel import gettext, lazy_gettext as _
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect, or_
+from sqlalchemy.orm import lazyload
 from wtforms import widgets
 from wtforms.fields import SelectFieldBase
 from wtforms.validators import DataRequired, Optional, StopValidation
@@ -90,7 +91,7 @@ class PickerSource:
         wanted = {pk for pk in (parse_id(i) for i in ids if i not in (None, "")) if pk is not None}
         if not wanted:
             return {}
-        rows = self.visible().filter(_pk_column(self.model).in_(wanted)).all()
+        rows = self.visible().options(lazyload("*")).filter(_pk_column(self.model).in_(wanted)).all()
         return {str(pk_of(row)): str(row) for row in rows}
 
     def _order(self):
@@ -100,7 +101,7 @@ class PickerSource:
 
     def search(self, text: str, page: int) -> dict:
         """One page of Select2's ajax answer: every word of the text must match one of the search columns."""
-        query = self.offered()
+        query = self.offered().options(lazyload("*"))  # a label needs the row's own columns, not its relations
         columns = [getattr(self.model, c) for c in search_columns(self.model)]
         for word in text.split():
             query = query.filter(or_(*(c.icontains(word, autoescape=True) for c in columns)))

@@ -232,14 +232,9 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
 
     @property
     def status_label(self):
-        if self.status == "approved":
-            ordered = sum((Decimal(line.qty) for line in self.lines), Decimal(0))
-            shipped = sum((Decimal(line.shipped_qty or 0) for line in self.lines), Decimal(0))
-            if ordered and shipped >= ordered:
-                return _("Completed") if self.payment_status == PAID else _("Shipped")
-            if shipped > 0:
-                return _("Partially Shipped")
-        return ORDER_STATUS.get(self.status, self.status)
+        ordered = sum((Decimal(line.qty) for line in self.lines), Decimal(0))
+        shipped = sum((Decimal(line.shipped_qty or 0) for line in self.lines), Decimal(0))
+        return order_status_label(self.status, ordered, shipped, self.payment_status)
 
     @property
     def payment_status_label(self):
@@ -266,6 +261,17 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
             .scalar()
         )
         return Decimal(str(total)).quantize(Decimal("0.01"))
+
+
+def order_status_label(status: str, ordered, shipped, payment_status: str):
+    """After approval the status follows shipments: 部分发货 → 已发货 → 已完成 (shipped and fully received)."""
+    if status == "approved":
+        ordered, shipped = Decimal(ordered or 0), Decimal(shipped or 0)
+        if ordered and shipped >= ordered:
+            return _("Completed") if payment_status == PAID else _("Shipped")
+        if shipped > 0:
+            return _("Partially Shipped")
+    return ORDER_STATUS.get(status, status)
 
 
 class SalesOrderLine(PromotedLineMixin, Model):

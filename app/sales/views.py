@@ -28,7 +28,7 @@ from app.core.errors import BusinessError
 from app.core.formatting import format_money, local_today
 from app.core.scope import get_in_scope
 from app.core.validation import parse_id
-from app.core.views import BaseModelView, stream_rows
+from app.core.views import BaseModelView
 from app.extensions import db
 from app.sales import models as m, services
 
@@ -369,40 +369,25 @@ class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, Workfl
         "reject": services.reject_order,
         "reopen": services.reopen_order,
     }
-    # export: one row per line, the order's columns repeated
+    # export: one row per line, the order's columns repeated (read as plain rows, see _export_query)
     export_line_columns = [
-        ("number", _("Number"), excel.TEXT, lambda ln: ln.order.number),
-        ("doc_date", _("Date"), excel.DATE, lambda ln: ln.order.doc_date),
-        ("end_customer", _("End Customer"), excel.TEXT, lambda ln: ln.order.end_customer.name),
-        ("channel", _("Channel"), excel.TEXT, lambda ln: ln.order.channel.name if ln.order.channel else None),
-        ("project_name", _("Project"), excel.TEXT, lambda ln: ln.order.project_name),
-        (
-            "order_type",
-            _("Order Type"),
-            excel.TEXT,
-            lambda ln: ln.order.order_type.name if ln.order.order_type else None,
-        ),
-        ("status", _("Status"), excel.TEXT, lambda ln: str(ln.order.status_label)),
-        ("owner", _("Salesperson"), excel.TEXT, lambda ln: ln.order.owner.username if ln.order.owner else None),
-        ("line_no", _("Line"), excel.INT, lambda ln: ln.line_no),
-        ("model_no", _("Model No."), excel.TEXT, lambda ln: ln.product.model_no),
-        ("product", _("Product"), excel.TEXT, lambda ln: ln.product.name),
-        ("qty", _("Quantity"), excel.QTY, lambda ln: ln.qty),
-        ("unit_price", _("Unit Price"), excel.MONEY, lambda ln: ln.unit_price),
-        ("discount", _("Discount %"), excel.DECIMAL, lambda ln: ln.discount),
-        ("amount", _("Amount"), excel.MONEY, lambda ln: ln.amount),
-        (
-            "total_amount",
-            _("Contract Amount"),
-            excel.MONEY,
-            lambda ln: ln.order.total_amount if ln.line_no == 1 else None,
-        ),
-        (
-            "net_received",
-            _("Received Amount"),
-            excel.MONEY,
-            lambda ln: ln.order.net_received if ln.line_no == 1 else None,
-        ),
+        ("number", _("Number"), excel.TEXT),
+        ("doc_date", _("Date"), excel.DATE),
+        ("end_customer", _("End Customer"), excel.TEXT),
+        ("channel", _("Channel"), excel.TEXT),
+        ("project_name", _("Project"), excel.TEXT),
+        ("order_type", _("Order Type"), excel.TEXT),
+        ("status", _("Status"), excel.TEXT),
+        ("owner", _("Salesperson"), excel.TEXT),
+        ("line_no", _("Line"), excel.INT),
+        ("model_no", _("Model No."), excel.TEXT),
+        ("product", _("Product"), excel.TEXT),
+        ("qty", _("Quantity"), excel.QTY),
+        ("unit_price", _("Unit Price"), excel.MONEY),
+        ("discount", _("Discount %"), excel.DECIMAL),
+        ("amount", _("Amount"), excel.MONEY),
+        ("total_amount", _("Contract Amount"), excel.MONEY),
+        ("net_received", _("Received Amount"), excel.MONEY),
     ]
 
     def save_document(self, item, rows, is_new):
@@ -422,20 +407,65 @@ class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, Workfl
 
     # ---- export with lines
     def _export_columns(self):
-        return [excel.Column(key, label, kind, getter) for key, label, kind, getter in self.export_line_columns]
+        return [excel.Column(key, label, kind) for key, label, kind in self.export_line_columns]
 
     def _export_query(self, selected_ids=None):
-        from sqlalchemy.orm import joinedload
+        """Rows, not objects: a million lines are read in one streamed SELECT with the names joined in and the
+        order's shipped totals as window sums, so the export runs near the speed of writing the file."""
+        from flask_appbuilder.security.sqla.models import User
+        from sqlalchemy import select
+        from sqlalchemy.orm import aliased
 
-        ids = self._filtered_query(selected_ids).order_by(None).with_entities(m.SalesOrder.id).subquery()
-        query = (
-            db.session.query(m.SalesOrderLine)
-            .join(m.SalesOrder, m.SalesOrder.id == m.SalesOrderLine.order_id)
-            .filter(m.SalesOrderLine.order_id.in_(db.session.query(ids.c.id)))
-            .options(joinedload(m.SalesOrderLine.order))
-            .order_by(m.SalesOrder.doc_date.desc(), m.SalesOrder.id.desc(), m.SalesOrderLine.line_no)
+        from app.base_data.models import OrderType, Product
+        from app.crm.models import ChannelCustomer, EndCustomer
+
+        o, ln = m.SalesOrder, m.SalesOrderLine
+        customer, channel = aliased(EndCustomer), aliased(ChannelCustomer)
+        ids = self._filtered_query(selected_ids).order_by(None).with_entities(o.id)
+        stmt = (
+            select(
+                o.number,
+                o.doc_date,
+                customer.name,
+                channel.name,
+                o.project_name,
+                OrderType.name,
+                o.status,
+                User.username,
+                ln.line_no,
+                Product.model_no,
+                Product.name,
+                ln.qty,
+                ln.unit_price,
+                ln.discount,
+                ln.amount,
+                o.total_amount,
+                o.received_amount - o.refunded_amount,
+                o.payment_status,
+                func.sum(ln.qty).over(partition_by=ln.order_id),
+                func.sum(ln.shipped_qty).over(partition_by=ln.order_id),
+            )
+            .select_from(ln)
+            .join(o, o.id == ln.order_id)
+            .join(customer, customer.id == o.end_customer_id)
+            .join(Product, Product.id == ln.product_id)
+            .outerjoin(channel, channel.id == o.channel_id)
+            .outerjoin(OrderType, OrderType.id == o.order_type_id)
+            .outerjoin(User, User.id == o.owner_id)
+            .where(ln.order_id.in_(ids.subquery().select()))
+            .order_by(o.doc_date.desc(), o.id.desc(), ln.line_no)
         )
-        return stream_rows(query.statement)
+        # nothing else is queried while these rows stream, so MariaDB may stream too
+        result = db.session.execute(stmt.execution_options(yield_per=5000, stream_results=True))
+        labels = {}
+        for row in result:
+            ordered, shipped = row[18] or 0, row[19] or 0
+            key = (row[6], row[17], bool(ordered) and shipped >= ordered, shipped > 0)
+            label = labels.get(key)
+            if label is None:
+                label = labels[key] = str(m.order_status_label(row[6], row[18], row[19], row[17]))
+            first = row[8] == 1
+            yield (*row[:6], label, *row[7:15], row[15] if first else None, row[16] if first else None)
 
     def _totals_row(self, selected_ids=None):
         totals = {key: value for key, _label, value in self.totals(selected_ids)}
