@@ -263,13 +263,21 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
         return Decimal(str(total)).quantize(Decimal("0.01"))
 
 
+NOT_SHIPPED, PART_SHIPPED, ALL_SHIPPED = "none", "part", "all"
+
+
 def order_status_label(status: str, ordered, shipped, payment_status: str):
     """After approval the status follows shipments: 部分发货 → 已发货 → 已完成 (shipped and fully received)."""
+    ordered, shipped = Decimal(ordered or 0), Decimal(shipped or 0)
+    state = ALL_SHIPPED if ordered and shipped >= ordered else PART_SHIPPED if shipped > 0 else NOT_SHIPPED
+    return status_label_for(status, state, payment_status)
+
+
+def status_label_for(status: str, shipped_state: str, payment_status: str):
     if status == "approved":
-        ordered, shipped = Decimal(ordered or 0), Decimal(shipped or 0)
-        if ordered and shipped >= ordered:
+        if shipped_state == ALL_SHIPPED:
             return _("Completed") if payment_status == PAID else _("Shipped")
-        if shipped > 0:
+        if shipped_state == PART_SHIPPED:
             return _("Partially Shipped")
     return ORDER_STATUS.get(status, status)
 

@@ -413,7 +413,7 @@ class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, Workfl
         """Rows, not objects: a million lines are read in one streamed SELECT with the names joined in and the
         order's shipped totals as window sums, so the export runs near the speed of writing the file."""
         from flask_appbuilder.security.sqla.models import User
-        from sqlalchemy import select
+        from sqlalchemy import Float, select, type_coerce
         from sqlalchemy.orm import aliased
 
         from app.base_data.models import OrderType, Product
@@ -435,15 +435,16 @@ class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, Workfl
                 ln.line_no,
                 Product.model_no,
                 Product.name,
-                ln.qty,
-                ln.unit_price,
-                ln.discount,
-                ln.amount,
-                o.total_amount,
-                o.received_amount - o.refunded_amount,
+                # numbers go into the sheet as floats anyway: skip the Decimal conversion of a million rows
+                type_coerce(ln.qty, Float),
+                type_coerce(ln.unit_price, Float),
+                type_coerce(ln.discount, Float),
+                type_coerce(ln.amount, Float),
+                type_coerce(o.total_amount, Float),
+                type_coerce(o.received_amount - o.refunded_amount, Float),
                 o.payment_status,
-                func.sum(ln.qty).over(partition_by=ln.order_id),
-                func.sum(ln.shipped_qty).over(partition_by=ln.order_id),
+                type_coerce(ln.shipped_qty, Float),
+                ln.order_id,
             )
             .select_from(ln)
             .join(o, o.id == ln.order_id)
@@ -453,19 +454,40 @@ class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, Workfl
             .outerjoin(OrderType, OrderType.id == o.order_type_id)
             .outerjoin(User, User.id == o.owner_id)
             .where(ln.order_id.in_(ids.subquery().select()))
-            .order_by(o.doc_date.desc(), o.id.desc(), ln.line_no)
+            .order_by(o.id.desc(), ln.line_no)  # the list's order; read along the keys, no sort of the lines
         )
         # nothing else is queried while these rows stream, so MariaDB may stream too
         result = db.session.execute(stmt.execution_options(yield_per=5000, stream_results=True))
-        labels = {}
-        for row in result:
-            ordered, shipped = row[18] or 0, row[19] or 0
-            key = (row[6], row[17], bool(ordered) and shipped >= ordered, shipped > 0)
+        labels: dict = {}
+
+        def order_rows(rows):
+            # an order's lines arrive together: its status (shipped totals) is known before its first row is written
+            ordered = sum((r[11] or 0) for r in rows)
+            shipped = sum((r[18] or 0) for r in rows)
+            # floats here: a thousandth below counts as equal
+            state = (
+                m.ALL_SHIPPED
+                if ordered and shipped >= ordered - 0.0005
+                else m.PART_SHIPPED
+                if shipped > 0
+                else m.NOT_SHIPPED
+            )
+            key = (rows[0][6], state, rows[0][17])
             label = labels.get(key)
             if label is None:
-                label = labels[key] = str(m.order_status_label(row[6], row[18], row[19], row[17]))
-            first = row[8] == 1
-            yield (*row[:6], label, *row[7:15], row[15] if first else None, row[16] if first else None)
+                label = labels[key] = str(m.status_label_for(*key))
+            for i, r in enumerate(rows):
+                yield (*r[:6], label, *r[7:15], None if i else r[15], None if i else r[16])
+
+        current, pending = None, []
+        for row in result:
+            if row[19] != current and pending:
+                yield from order_rows(pending)
+                pending = []
+            current = row[19]
+            pending.append(row)
+        if pending:
+            yield from order_rows(pending)
 
     def _totals_row(self, selected_ids=None):
         totals = {key: value for key, _label, value in self.totals(selected_ids)}
