@@ -338,3 +338,33 @@ def test_english_pages_say_the_picker_texts_in_english(as_user):
     assert 'data-no-results="No results"' in page
     page = as_user("sales1").get("/salesorderview/add?_l_=zh").get_data(as_text=True)
     assert "data-no-results=" in page
+
+
+def test_list_filters_on_large_relations_load_on_demand(app, db, as_user, uid):
+    """The order list's filter by customer offers no customer list; the filter in force shows its customer; the
+    search behind it keeps the reader's scope and needs only the right to read the list."""
+    import json
+
+    from app.crm.models import EndCustomer
+    from tests.conftest import user_id
+
+    mine = EndCustomer(name=uid("筛选客户"), owner_id=user_id(app, "sales1"))
+    theirs = EndCustomer(name=uid("筛选客户"), owner_id=user_id(app, "sales2"))
+    db.session.add_all([mine, theirs])
+    db.session.commit()
+    sales1 = as_user("sales1")
+
+    def shown(name, html):  # FAB hands the filter's select to its script as JSON
+        return name in html or json.dumps(name)[1:-1] in html
+
+    html = sales1.get(f"/salesorderview/list/?_flt_0_end_customer={mine.id}").get_data(as_text=True)
+    assert shown(mine.name, html) and not shown(theirs.name, html)
+    assert "/salesorderview/picker/end_customer?form=search" in html
+    found = sales1.get(f"/salesorderview/picker/end_customer?form=search&q={mine.name[:-2]}").json["results"]
+    assert [r["text"] for r in found] == [mine.name]
+    # another salesperson's customer named in the URL is not shown as an option
+    html = sales1.get(f"/salesorderview/list/?_flt_0_end_customer={theirs.id}").get_data(as_text=True)
+    assert not shown(theirs.name, html)
+    # read-only roles may search the filter, and no one without the list may
+    assert as_user("exec").get("/salesorderview/picker/end_customer?form=search").status_code == 200
+    assert as_user("keeper").get("/promotionview/picker/products?form=search").status_code in (403, 404)

@@ -180,10 +180,29 @@ class PickerField(SelectFieldBase):
             yield (str(pk_of(data)), str(data), True, {})
 
 
-class PickerViewMixin:
-    """Part of BaseModelView: large relations of the add/edit forms become pickers, searched at /picker/<name>."""
+class SearchPickerField(PickerField):
+    """The list's filter on a large relation: options only for the filters in force (FAB's filter script sets the
+    value of the copy it makes of this select; pickers.js turns the copy into a search)."""
 
-    FORM_KINDS = ("add", "edit")
+    def active_values(self) -> list[str]:
+        pattern = re.compile(rf"^_flt_[0-9]+_{re.escape(self.column)}$")
+        return [v for k, values in request.args.lists() if pattern.match(k) for v in values if v.strip()]
+
+    def iter_choices(self):
+        yield ("", "", True, {})
+        labels = self.source().labels(self.active_values())
+        for pk, label in labels.items():
+            yield (pk, label, False, {})
+
+    def pre_validate(self, form):
+        return None
+
+
+class PickerViewMixin:
+    """Part of BaseModelView: large relations of the add/edit forms and of the list's filters become pickers,
+    searched at /picker/<name>?form=add|edit|search."""
+
+    FORM_KINDS = ("add", "edit", "search")
 
     def _init_forms(self):
         # before FAB builds the forms: the picker fields go in as extra fields, which FAB uses as they are
@@ -207,6 +226,9 @@ class PickerViewMixin:
         ]
 
     def _picker_field(self, kind, column) -> PickerField:
+        if kind == "search":
+            label = (self.label_columns or {}).get(column, column)
+            return SearchPickerField(label, view=self, column=column, form_kind=kind)
         validators = list((self.validators_columns or {}).get(column, []))
         validators.append(Optional() if self.datamodel.is_nullable(column) else DataRequired())
         return PickerField(
@@ -231,6 +253,10 @@ class PickerViewMixin:
         return self._picker_sources[key]
 
     def _may_use_form(self, kind: str) -> bool:
+        if kind == "search":  # whoever may read the list may filter it
+            return self.appbuilder.sm.has_access(
+                f"can_{self.get_method_permission('list')}", self.class_permission_name
+            )
         if kind in self.exclude_route_methods:
             return False
         if self.include_route_methods is not None and kind not in self.include_route_methods:

@@ -73,5 +73,18 @@
   }
 
   window.AppPickers = { init: init, initAll: initAll, adoptClone: adoptClone, refresh: refresh };
-  $(function () { initAll(document); });
+  $(function () {
+    initAll(document);
+    // selects that other scripts add later (the list's "Add Filter" copies the filter's select into the page)
+    if (window.MutationObserver) {
+      new MutationObserver(function (records) {
+        records.forEach(function (record) {
+          Array.prototype.forEach.call(record.addedNodes, function (node) {
+            if (node.nodeType !== 1) { return; }
+            if (node.matches("select.app-picker[data-picker-url]")) { init(node); } else { initAll(node); }
+          });
+        });
+      }).observe(document.body, { childList: true, subtree: true });
+    }
+  });
 }(window.jQuery));
