@@ -135,6 +135,27 @@ def _after_flush(session: Session, flush_context) -> None:
     session.connection().execute(AuditLog.__table__.insert(), rows)
 
 
+def record_bulk(session: Session, table_name: str, count: int, source: str) -> None:
+    """One entry for rows written in bulk (an Excel import): who, when, how many, from what."""
+    uid, uname, ip = _actor()
+    session.connection().execute(
+        AuditLog.__table__.insert(),
+        [
+            {
+                "at": utcnow(),
+                "user_id": uid,
+                "username": uname,
+                "ip": ip,
+                "action": "import",
+                "table_name": table_name,
+                "row_id": None,
+                "before": None,
+                "after": json.dumps({"rows": count, "source": source}, ensure_ascii=False),
+            }
+        ],
+    )
+
+
 def _after_rollback(session: Session) -> None:
     session.info.pop("audit_pending", None)
 

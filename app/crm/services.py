@@ -65,7 +65,26 @@ def is_manager(user) -> bool:
 # ------------------------------------------------------------------ validation
 
 
-def validate_customer(item) -> None:
+def existing_customers(model, names) -> dict:
+    """{(lower name, region id): customer} of the customers carrying any of these names (an import checks a whole
+    file against it in a few queries)."""
+    wanted = {str(n).strip().lower() for n in names if n}
+    if not wanted:
+        return {}
+    if len(wanted) <= 500:
+        matches = db.session.query(model).filter(func.lower(model.name).in_(sorted(wanted))).all()
+    else:
+        # a big file: one pass over the names (no index serves lower(name)), then the matching rows by id
+        ids = [pk for pk, name in db.session.query(model.id, model.name) if name.lower() in wanted]
+        matches = [
+            c for i in range(0, len(ids), 500) for c in db.session.query(model).filter(model.id.in_(ids[i : i + 500]))
+        ]
+    return {(c.name.lower(), c.region_id): c for c in matches}
+
+
+def validate_customer(item, known: dict | None = None) -> None:
+    """`known`: existing_customers() of an import, instead of one query per row (and rows of the same file are
+    added to it, so a file naming a customer twice is refused too)."""
     strip_text(item, "name", "phone", "address")
     if not item.name:
         raise BusinessError(_("Customer name is required."), 400)
@@ -80,12 +99,17 @@ def validate_customer(item) -> None:
             raise BusinessError(_("Star rating must be between 1 and 5."), 400)
     model = type(item)
     region_id = item.region.id if getattr(item, "region", None) is not None else item.region_id
-    query = db.session.query(model).filter(func.lower(model.name) == item.name.lower())
-    query = query.filter(model.region_id.is_(None) if region_id is None else model.region_id == region_id)
-    if item.id is not None:
-        query = query.filter(model.id != item.id)
-    with db.session.no_autoflush:
-        existing = query.first()
+    if known is not None:
+        key = (item.name.lower(), region_id)
+        existing = known.get(key)
+        known.setdefault(key, item)
+    else:
+        query = db.session.query(model).filter(func.lower(model.name) == item.name.lower())
+        query = query.filter(model.region_id.is_(None) if region_id is None else model.region_id == region_id)
+        if item.id is not None:
+            query = query.filter(model.id != item.id)
+        with db.session.no_autoflush:
+            existing = query.first()
     if existing is not None:
         if existing.in_pool:
             raise BusinessError(
@@ -563,6 +587,10 @@ def customer_import_spec(kind: str, pool: bool) -> excel.ImportSpec:
             excel.Field("stars", _("Star Rating"), excel.INT, english="Star Rating", help=_("1–5")),
         ]
     model = model_for(kind)
+    known: dict = {}
+
+    def prepare(rows):
+        known.update(existing_customers(model, (r.get("name") for r in rows)))
 
     def create(values):
         item = model(**{k: v for k, v in values.items() if v is not None})
@@ -573,7 +601,7 @@ def customer_import_spec(kind: str, pool: bool) -> excel.ImportSpec:
 
             enforce_owner(item)
             item.assigned_at = utcnow()
-        validate_customer(item)
+        validate_customer(item, known)
         return item
 
     return excel.ImportSpec(
@@ -583,6 +611,8 @@ def customer_import_spec(kind: str, pool: bool) -> excel.ImportSpec:
         else (_("Channel Customer Info") if kind == CHANNEL else _("End Customer Info")),
         fields=fields,
         create=create,
+        prepare=prepare,
+        bulk=True,
     )
 
 
