@@ -29,7 +29,10 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
     # Before AppBuilder, so that the REST API stays exempt and every form/delete/action is protected.
     csrf.init_app(app)
 
+    from app.core import production
     from app.core.security import forget_permissions
+
+    production.install(app)
 
     app.before_request(forget_permissions)  # permissions are cached per request (see SalesSecurityManager)
     appbuilder = AppBuilder(update_perms=False)

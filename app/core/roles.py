@@ -37,6 +37,7 @@ METHOD_PERMISSIONS = {
     "show": READ,
     "download": READ,
     "export_xlsx": READ,
+    "totals_json": READ,
     "export_selected": READ,
     "progress": READ,
     "funnel": READ,

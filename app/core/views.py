@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from flask import abort, flash, has_request_context, redirect, request, send_file, url_for
+from flask import abort, flash, has_request_context, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.urltools import get_filter_args, get_order_args
@@ -308,6 +308,16 @@ class BaseModelView(PickerViewMixin, ScopedViewMixin, ModelView):
     def quick_filters(self) -> list[tuple[object, str]]:
         """(label, list URL) buttons above the list for the filters people use every day; none by default."""
         return []
+
+    def total_labels(self) -> list[tuple[str, object]]:
+        return [(key, label) for key, label, _expr in self._total_specs()]
+
+    @expose("/totals/")
+    @has_access
+    def totals_json(self):
+        """The list's totals for its current filters: summed over every row they select, so the page itself fetches
+        them after it is shown (a page of 25 rows must not wait for a sum over a million)."""
+        return jsonify(totals={key: self.format_total(key, value) for key, _label, value in self.totals()})
 
     def totals(self, selected_ids=None) -> list[tuple[str, object, object]]:
         """[(key, label, Decimal)] summed in SQL over the rows the list shows (all pages)."""

@@ -192,7 +192,7 @@ class StockInLine(StockLineMixin, Model):
     unit_cost = Money(nullable=False, default=Decimal("0"))
     contract_line_id = Column(Integer, ForeignKey("purchase_contract_line.id"), nullable=True)
     contract_line = relationship("PurchaseContractLine")
-    order_line_id = Column(Integer, ForeignKey("sales_order_line.id"), nullable=True)
+    order_line_id = Column(Integer, ForeignKey("sales_order_line.id"), nullable=True, index=True)
     order_line = relationship("SalesOrderLine")
 
 
@@ -218,7 +218,7 @@ class StockOutLine(StockLineMixin, Model):
     doc_id = Column(Integer, ForeignKey("stock_out.id", ondelete="CASCADE"), nullable=False, index=True)
     doc = relationship("StockOut", back_populates="lines")
     unit_cost = Column(COST_SCALE)  # the moving average when posted
-    order_line_id = Column(Integer, ForeignKey("sales_order_line.id"), nullable=True)
+    order_line_id = Column(Integer, ForeignKey("sales_order_line.id"), nullable=True, index=True)
     order_line = relationship("SalesOrderLine")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, Integer, delete, func, insert, select
+from sqlalchemy import Column, Date, Integer, delete, func, insert, literal_column, select
 
 from app.core import workflow
 from app.core.counters import add_to_row
@@ -55,15 +55,12 @@ def order_transition(session, order, from_status: str, to_status: str) -> None:
 def _source(session):
     from app.sales.models import SalesOrder
 
+    # a literal, not a bound parameter: PostgreSQL matches GROUP BY to the SELECT expression by its text
+    owner = func.coalesce(SalesOrder.owner_id, literal_column(str(NO_OWNER)))
     return (
-        select(
-            SalesOrder.doc_date,
-            func.coalesce(SalesOrder.owner_id, NO_OWNER),
-            func.sum(SalesOrder.total_amount),
-            func.count(SalesOrder.id),
-        )
+        select(SalesOrder.doc_date, owner, func.sum(SalesOrder.total_amount), func.count(SalesOrder.id))
         .where(SalesOrder.status == workflow.APPROVED, SalesOrder.is_opening.is_(False))
-        .group_by(SalesOrder.doc_date, func.coalesce(SalesOrder.owner_id, NO_OWNER))
+        .group_by(SalesOrder.doc_date, owner)
     )
 
 

@@ -786,6 +786,9 @@ class ReceivedView(OrderColumnsMixin, BaseModelView):
         "owner.username",
     ]
 
+    def total_labels(self):
+        return super().total_labels() + [("commission_amount", _("Commission"))]
+
     def totals(self, selected_ids=None):
         rows = super().totals(selected_ids)
         ids = self._filtered_query(selected_ids).order_by(None).with_entities(m.SalesOrder.id).subquery()
