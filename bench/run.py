@@ -107,6 +107,16 @@ def _run_in_app(url: str, fn):
         return fn(app)
 
 
+def _prepared(url: str, fn):
+    """(app, what fn(app) returned inside an app context). Requests are then made outside any held context, as in
+    production: each gets its own context and database session (a held one would let requests share a session
+    and its identity map, which flatters repeated pages)."""
+    app = make_app(url)
+    with app.app_context():
+        data = fn(app)
+    return app, data
+
+
 def _after_generate(app) -> None:
     """The summary the app keeps in step is built once after a bulk load; benchmark logins get a known password."""
     from app.extensions import db
@@ -179,31 +189,30 @@ def ok_get(client, url):
 
 
 def list_latency(url: str, repeat: int) -> dict:
-    def run(app):
+    def setup(app):
         from app.extensions import db
         from app.sales.models import SalesOrder
 
-        names = bench_users(app)
         last = db.session.query(SalesOrder.doc_date).order_by(SalesOrder.doc_date.desc()).limit(1).scalar()
-        since = (last or dt.date.today()) - dt.timedelta(days=30)
-        sales, manager = logged_in(app, names["sales"]), logged_in(app, names["manager"])
-        scoped = timed(ok_get(sales, "/salesorderview/list/"), repeat)
-        dated = timed(
-            ok_get(
-                manager,
-                f"/salesorderview/list/?_flt_1_doc_date={since.isoformat()}"
-                "&_oc_SalesOrderView=doc_date&_od_SalesOrderView=desc",
-            ),
-            repeat,
-        )
-        return {
-            "sales_p50": p(scoped, 0.5),
-            "sales_p95": p(scoped, 0.95),
-            "manager_p50": p(dated, 0.5),
-            "manager_p95": p(dated, 0.95),
-        }
+        return bench_users(app), (last or dt.date.today()) - dt.timedelta(days=30)
 
-    return _run_in_app(url, run)
+    app, (names, since) = _prepared(url, setup)
+    sales, manager = logged_in(app, names["sales"]), logged_in(app, names["manager"])
+    scoped = timed(ok_get(sales, "/salesorderview/list/"), repeat)
+    dated = timed(
+        ok_get(
+            manager,
+            f"/salesorderview/list/?_flt_1_doc_date={since.isoformat()}"
+            "&_oc_SalesOrderView=doc_date&_od_SalesOrderView=desc",
+        ),
+        repeat,
+    )
+    return {
+        "sales_p50": p(scoped, 0.5),
+        "sales_p95": p(scoped, 0.95),
+        "manager_p50": p(dated, 0.5),
+        "manager_p95": p(dated, 0.95),
+    }
 
 
 # ------------------------------------------------------------------ B2 export
@@ -212,21 +221,18 @@ def list_latency(url: str, repeat: int) -> dict:
 def export_child(url: str) -> dict:
     """In its own process (peak RSS is the process's): the manager exports every order through the page."""
 
-    def run(app):
-        names = bench_users(app)
-        client = logged_in(app, names["manager"])
-        path = tempfile.mktemp(suffix=".xlsx")
-        t0 = time.perf_counter()
-        resp = client.get("/salesorderview/export_xlsx/", buffered=False)
-        assert resp.status_code == 200
-        with open(path, "wb") as out:  # streamed to disk as a browser would, not held by the test client
-            for chunk in resp.response:
-                out.write(chunk)
-        resp.close()
-        seconds = time.perf_counter() - t0
-        return {"path": path, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-
-    return _run_in_app(url, run)
+    app, names = _prepared(url, bench_users)
+    client = logged_in(app, names["manager"])
+    path = tempfile.mktemp(suffix=".xlsx")
+    t0 = time.perf_counter()
+    resp = client.get("/salesorderview/export_xlsx/", buffered=False)
+    assert resp.status_code == 200
+    with open(path, "wb") as out:  # streamed to disk as a browser would, not held by the test client
+        for chunk in resp.response:
+            out.write(chunk)
+    resp.close()
+    seconds = time.perf_counter() - t0
+    return {"path": path, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def bare_xlsxwriter(rows: list[tuple]) -> float:
@@ -259,6 +265,28 @@ def bare_xlsxwriter(rows: list[tuple]) -> float:
     return len(rows) / seconds
 
 
+def in_child(name: str, url: str, repeat: int = 0) -> dict:
+    """Run one measurement in a fresh process: each app the suite builds adds listeners and caches to the
+    process, so measuring one scale after another in the same process would flatter the first."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--child", name, "--child-url", url, "--repeat", str(repeat)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=7200,
+    )
+    if child.returncode != 0:
+        raise RuntimeError(child.stderr[-3000:])
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+CHILDREN = {
+    "list": lambda url, repeat: list_latency(url, repeat),
+    "form": lambda url, repeat: form_latency(url, repeat),
+    "stats": lambda url, repeat: stats_ratio(url, repeat),
+}
+
+
 def export_ratio(url: str) -> dict:
     from openpyxl import load_workbook
 
@@ -288,18 +316,23 @@ def export_ratio(url: str) -> dict:
 def stats_ratio(url: str, repeat: int) -> dict:
     import duckdb
 
+    def setup(app):
+        from app.extensions import db
+        from app.sales.models import SalesOrder
+
+        last = db.session.query(SalesOrder.doc_date).order_by(SalesOrder.doc_date.desc()).limit(1).scalar()
+        return bench_users(app), last or dt.date.today()
+
+    app, (names, end) = _prepared(url, setup)
+    start = (end.replace(day=1) - dt.timedelta(days=700)).replace(day=1)
+    client = logged_in(app, names["manager"])
+    api = f"/api/v1/report/sales_amount?period=month&start={start.isoformat()}&end={end.isoformat()}"
+    app_samples = timed(ok_get(client, api), repeat)
+
     def run(app):
         from app.extensions import db
         from app.sales.models import SalesOrder, SalesOrderLine
 
-        names = bench_users(app)
-        last = db.session.query(SalesOrder.doc_date).order_by(SalesOrder.doc_date.desc()).limit(1).scalar()
-        end = last or dt.date.today()
-        start = end.replace(day=1) - dt.timedelta(days=700)
-        start = start.replace(day=1)
-        client = logged_in(app, names["manager"])
-        api = f"/api/v1/report/sales_amount?period=month&start={start.isoformat()}&end={end.isoformat()}"
-        app_samples = timed(ok_get(client, api), repeat)
         lines = (
             db.session.query(SalesOrder.doc_date, SalesOrderLine.amount, SalesOrderLine.order_id)
             .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
@@ -518,23 +551,20 @@ def import_ratio(url: str, customers: int) -> dict:
     calamine_s = time.perf_counter() - t0
     assert len(sheet) == customers + 1
 
-    def run(app):
-        names = bench_users(app)
-        client = logged_in(app, names["admin"])
-        app.config["EXCEL_IMPORT_MAX_ROWS"] = max(app.config.get("EXCEL_IMPORT_MAX_ROWS", 0), customers + 10)
-        app.config["EXCEL_IMPORT_MAX_BYTES"] = max(app.config.get("EXCEL_IMPORT_MAX_BYTES", 0), len(data) * 2)
-        t0 = time.perf_counter()
-        resp = client.post(
-            "/endpoolview/import_xlsx/",
-            data={"file": (BytesIO(data), "customers.xlsx")},
-            content_type="multipart/form-data",
-        )
-        seconds = time.perf_counter() - t0
-        if resp.status_code != 302:
-            raise RuntimeError(resp.get_data(as_text=True)[-3000:])
-        return seconds
-
-    app_s = _run_in_app(url, run)
+    app, names = _prepared(url, bench_users)
+    client = logged_in(app, names["admin"])
+    app.config["EXCEL_IMPORT_MAX_ROWS"] = max(app.config.get("EXCEL_IMPORT_MAX_ROWS", 0), customers + 10)
+    app.config["EXCEL_IMPORT_MAX_BYTES"] = max(app.config.get("EXCEL_IMPORT_MAX_BYTES", 0), len(data) * 2)
+    t0 = time.perf_counter()
+    resp = client.post(
+        "/endpoolview/import_xlsx/",
+        data={"file": (BytesIO(data), "customers.xlsx")},
+        content_type="multipart/form-data",
+    )
+    seconds = time.perf_counter() - t0
+    if resp.status_code != 302:
+        raise RuntimeError(resp.get_data(as_text=True)[-3000:])
+    app_s = seconds
     os.unlink(path)
     return {"customers": customers, "app_s": app_s, "calamine_s": calamine_s}
 
@@ -543,22 +573,17 @@ def import_ratio(url: str, customers: int) -> dict:
 
 
 def form_latency(url: str, repeat: int) -> dict:
-    def run(app):
+    def setup(app):
         from app.base_data.models import Product
         from app.crm.models import EndCustomer
         from app.extensions import db
 
-        names = bench_users(app)
-        client = logged_in(app, names["sales"])
-        samples = timed(ok_get(client, "/salesorderview/add"), repeat)
-        return {
-            "customers": db.session.query(EndCustomer).count(),
-            "products": db.session.query(Product).count(),
-            "p95": p(samples, 0.95),
-            "p50": p(samples, 0.5),
-        }
+        return bench_users(app), db.session.query(EndCustomer).count(), db.session.query(Product).count()
 
-    return _run_in_app(url, run)
+    app, (names, customers, products) = _prepared(url, setup)
+    client = logged_in(app, names["sales"])
+    samples = timed(ok_get(client, "/salesorderview/add"), repeat)
+    return {"customers": customers, "products": products, "p95": p(samples, 0.95), "p50": p(samples, 0.5)}
 
 
 # ------------------------------------------------------------------ the run
@@ -582,9 +607,14 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--quick", action="store_true", help="CI smoke: tiny scales, few repeats; checks it all runs")
     ap.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
     ap.add_argument("--child-export")
+    ap.add_argument("--child")
+    ap.add_argument("--child-url")
     args = ap.parse_args(argv)
     if args.child_export:
         print(json.dumps(export_child(args.child_export)))
+        return []
+    if args.child:
+        print(json.dumps(CHILDREN[args.child](args.child_url, args.repeat)))
         return []
     if args.quick:
         args.scales, args.repeat, args.import_rows, args.stock_seconds = "200,400", 3, 300, 2
@@ -611,7 +641,7 @@ def main(argv=None) -> list[dict]:
     lines, curve = [], {}
     if "B1" in only:
         for n in scales:
-            curve[n] = list_latency(urls[n], args.repeat)
+            curve[n] = in_child("list", urls[n], args.repeat)
         lo, hi = curve[scales[0]], curve[scales[-1]]
         worst = max(
             hi["sales_p95"] / lo["sales_p95"],
@@ -636,7 +666,7 @@ def main(argv=None) -> list[dict]:
         line["ok"] = line["ok"] and e["peak_mb"] <= 250
         lines.append(line)
     if "B3" in only:
-        s = stats_ratio(urls[scales[-1]], args.repeat)
+        s = in_child("stats", urls[scales[-1]], args.repeat)
         lines.append(
             ratio_line(
                 "B3",
@@ -676,8 +706,8 @@ def main(argv=None) -> list[dict]:
             )
         )
     if "B6" in only:
-        small = form_latency(ensure_database(args.db, "forms_small", data_dir, **small_gen), args.repeat)
-        big = form_latency(urls[scales[-1]], args.repeat)
+        small = in_child("form", ensure_database(args.db, "forms_small", data_dir, **small_gen), args.repeat)
+        big = in_child("form", urls[scales[-1]], args.repeat)
         lines.append(
             ratio_line(
                 "B6",
