@@ -227,3 +227,31 @@ def test_salesperson_exports_but_cannot_import(as_user):
     assert client.get("/productview/export_xlsx/").status_code == 200
     assert client.get("/productview/import_xlsx/").status_code == 403
     assert client.get("/productview/import_template/").status_code == 403
+
+
+def test_customer_import_in_bulk_refuses_duplicates_in_the_file_and_in_the_database(app, db, as_user, uid):
+    """Customers are written in multi-row INSERTs after every row passed: a name twice in the file, or already in
+    the database (in any letter case), refuses the whole file with the rows named; a clean file lands with one audit
+    entry for the import."""
+    from app.core.audit import AuditLog
+    from app.crm.models import EndCustomer
+
+    admin = as_user("admin")
+    existing = EndCustomer(name=uid("Acme客户"), in_pool=True)
+    db.session.add(existing)
+    db.session.commit()
+    a, b = uid("批量客户"), uid("批量客户")
+    header = ["Customer Name", "Phone", "Credit Limit"]
+    bad = _sheet([header, [a, "1", 100], [b, "2", 200], [a, "3", 300], [existing.name.upper(), "4", 0]])
+    html = _upload(admin, bad, name="c.xlsx", url="/endpoolview/import_xlsx/").get_data(as_text=True)
+    assert "import-errors" in html
+    db.session.rollback()
+    assert db.session.query(EndCustomer).filter(EndCustomer.name.in_([a, b])).count() == 0
+    before = db.session.query(AuditLog).filter_by(action="import", table_name="end_customer").count()
+    good = _sheet([header, [a, "1", 100], [b, "2", 200.5]])
+    assert _upload(admin, good, name="c.xlsx", url="/endpoolview/import_xlsx/").status_code == 302
+    db.session.rollback()
+    rows = {c.name: c for c in db.session.query(EndCustomer).filter(EndCustomer.name.in_([a, b]))}
+    assert set(rows) == {a, b} and rows[b].credit_limit == Decimal("200.50") and rows[a].in_pool
+    assert rows[a].created_at is not None and rows[a].owner_id is None
+    assert db.session.query(AuditLog).filter_by(action="import", table_name="end_customer").count() == before + 1
