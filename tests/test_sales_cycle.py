@@ -452,3 +452,26 @@ def test_pages_of_the_sales_cycle(app, db, as_user, api_token, client, world, ui
     ).get_data(as_text=True)
     assert "未达到返利门槛" in html  # nothing received then
     assert sales1.get(f"/rebateagreementview/compute/{aid}").status_code in (302, 403)
+
+
+def test_opening_receivable_for_a_name_two_customers_share_is_refused(app, db, uid):
+    """End customers are unique per name and region: a name alone that matches two is a clear row error, not a 500."""
+    from app.base_data.models import Region
+    from app.opening.models import OpeningBalance
+
+    name = uid("同名业主")
+    regions = db.session.query(Region).filter(Region.level == "city").limit(2).all()
+    owner = user_id(app, "sales1")
+    db.session.add_all([EndCustomer(name=name, owner_id=owner, region_id=r.id) for r in regions])
+    db.session.commit()
+    admin = login_page(app, "admin")
+    html = upload(admin, "receivable", xlsx(["Customer", "Amount"], [name, 10]), confirm="1").get_data(as_text=True)
+    assert "import-errors" in html and "多条记录" in html
+    db.session.rollback()
+    assert (
+        db.session.query(OpeningBalance)
+        .filter(OpeningBalance.key.like("receivable:%"))
+        .filter(OpeningBalance.end_customer_id.in_([c.id for c in db.session.query(EndCustomer).filter_by(name=name)]))
+        .count()
+        == 0
+    )

@@ -25,6 +25,16 @@ def test_summary_follows_approvals_and_cancellations(app, client, db, api_token,
     assert summary.check(db.session) == []
     day = dt.date(2046, 5, 17)
     params = Params(period="month", start=dt.date(2046, 5, 1), end=dt.date(2046, 5, 31))
+    # the world's products in a category of their own: the category filter reads the lines, not the summary
+    from app.base_data.models import Product, ProductCategory
+
+    category = ProductCategory(name=f"汇总核对{world['p1']}")
+    db.session.add(category)
+    db.session.flush()
+    for pid in (world["p1"], world["p2"]):
+        db.session.get(Product, pid).category_id = category.id
+    db.session.commit()
+    by_lines = Params(period="month", start=params.start, end=params.end, category_id=category.id)
     before = sales_by_period(db.session, params).get("2046-05", [D(0), D(0)])
     a = create_order(client, sales1, world, doc_date=day.isoformat())
     b = create_order(client, sales1, world, doc_date=day.isoformat())
@@ -36,11 +46,13 @@ def test_summary_follows_approvals_and_cancellations(app, client, db, api_token,
     total = fresh_order(db, a).total_amount
     after = sales_by_period(db.session, params)["2046-05"]
     assert after[0] - before[0] == 2 * total and after[1] - before[1] == 2
-    # the same figures from the lines (a category filter takes the other path): none of these orders has one
+    # the lines tell the same: these two orders are all the category sold that month
+    assert sales_by_period(db.session, by_lines)["2046-05"] == [after[0] - before[0], D(2)]
     assert act(client, manager, "sales_order", b, "cancel", comment="客户取消").status_code == 200
     db.session.rollback()
     assert summary.check(db.session) == []
     assert sales_by_period(db.session, params)["2046-05"][0] - before[0] == total
+    assert sales_by_period(db.session, by_lines)["2046-05"] == [total, D(1)]
     # the command agrees and can rebuild
     runner = app.test_cli_runner()
     result = runner.invoke(args=["sales-summary", "--check"])

@@ -122,9 +122,18 @@ def validate_profile(item: m.SalespersonProfile) -> None:
 # ------------------------------------------------------------------ import specs
 
 
-def _lookup_by_name(model):
+def _lookup_by_name(model, attr: str = "name", label=None):
+    """An import column naming a record by its name (or another column): None when there is none; a row error
+    when several records carry it (end customers are unique per name and region, not by name alone)."""
+    column = getattr(model, attr)
+
     def find(text):
-        return db.session.query(model).filter(func.lower(model.name) == text.strip().lower()).one_or_none()
+        rows = db.session.query(model).filter(func.lower(column) == text.strip().lower()).limit(2).all()
+        if len(rows) > 1:
+            raise excel.RowError(
+                label or attr, _("“%(v)s” matches several records; it cannot tell which one is meant.", v=text)
+            )
+        return rows[0] if rows else None
 
     return find
 

@@ -179,17 +179,9 @@ def _record(session, kind, key, as_of, user, number, **values) -> OpeningBalance
 # ------------------------------------------------------------------ import specs (one per kind)
 
 
-def _by_name(model, attr="name"):
-    from app.extensions import db
-
-    def find(text):
-        return db.session.query(model).filter(func.lower(getattr(model, attr)) == text.strip().lower()).one_or_none()
-
-    return find
-
-
 def import_spec(kind: str, as_of: dt.date, user) -> excel.ImportSpec:
     from app.base_data.models import Product, Warehouse
+    from app.base_data.services import _lookup_by_name
     from app.crm.models import EndCustomer
     from app.extensions import db
     from app.purchase.models import Supplier
@@ -204,7 +196,7 @@ def import_spec(kind: str, as_of: dt.date, user) -> excel.ImportSpec:
                 _("Product Model"),
                 required=True,
                 english="Model",
-                lookup=_by_name(Product, "model_no"),
+                lookup=_lookup_by_name(Product, "model_no", _("Product Model")),
                 lookup_error=_("No such product model."),
             ),
             excel.Field(
@@ -212,7 +204,7 @@ def import_spec(kind: str, as_of: dt.date, user) -> excel.ImportSpec:
                 _("Warehouse Name"),
                 required=True,
                 english="Warehouse",
-                lookup=_by_name(Warehouse),
+                lookup=_lookup_by_name(Warehouse, label=_("Warehouse Name")),
                 lookup_error=_("No such warehouse."),
             ),
             excel.Field("qty", _("Quantity"), excel.QTY, required=True, english="Quantity"),
@@ -226,7 +218,7 @@ def import_spec(kind: str, as_of: dt.date, user) -> excel.ImportSpec:
                 _("End Customer"),
                 required=True,
                 english="Customer",
-                lookup=_by_name(EndCustomer),
+                lookup=_lookup_by_name(EndCustomer, label=_("End Customer")),
                 lookup_error=_("No such end customer."),
             ),
             excel.Field("amount", _("Amount"), excel.MONEY, required=True, english="Amount"),
@@ -241,7 +233,7 @@ def import_spec(kind: str, as_of: dt.date, user) -> excel.ImportSpec:
                 _("Supplier"),
                 required=True,
                 english="Supplier",
-                lookup=_by_name(Supplier),
+                lookup=_lookup_by_name(Supplier, label=_("Supplier")),
                 lookup_error=_("No such supplier."),
             ),
             excel.Field("amount", _("Amount"), excel.MONEY, required=True, english="Amount"),
