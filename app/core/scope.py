@@ -92,8 +92,13 @@ class FilterOwnerCandidates(BaseFilter):
         return query.filter(user.active.is_(True), user.roles.any(Role.name.in_(OWNER_ROLES)))
 
 
-def related_models(model) -> dict[str, type]:
-    return {rel.key: rel.mapper.class_ for rel in sa_inspect(model).relationships if rel.direction.name == "MANYTOONE"}
+def related_models(model, to_many: bool = False) -> dict[str, type]:
+    """Many-to-one relations (dropdowns); with `to_many`, the one-to-many and many-to-many ones (multi-selects) too."""
+    return {
+        rel.key: rel.mapper.class_
+        for rel in sa_inspect(model).relationships
+        if to_many or rel.direction.name == "MANYTOONE"
+    }
 
 
 def declare_scope(view) -> None:
@@ -111,13 +116,15 @@ def declare_scope(view) -> None:
         "edit": "edit_form_query_rel_fields" if is_page else "edit_query_rel_fields",
         "search": "search_form_query_rel_fields" if is_page else "search_query_rel_fields",
     }
+    to_one = related_models(model)
     for kind, attr in names.items():
         rel_fields = dict(getattr(view, attr, None) or {})
-        for key, target in related_models(model).items():
+        # every relation, lists too: FAB offers their values (the API's _info, multi-selects) through these filters
+        for key, target in related_models(model, to_many=True).items():
             filters = list(rel_fields.get(key, []))
             if is_owned(target):
                 filters.append(["id", FilterInScope, None])
-            if kind != "search" and hasattr(target, "enabled"):
+            if kind != "search" and key in to_one and hasattr(target, "enabled"):
                 filters.append(["id", FilterEnabled, None])
             if kind != "search" and key == "owner" and is_owned(model):
                 filters.append(["id", FilterOwnerCandidates, None])
@@ -154,10 +161,10 @@ def get_in_scope(session, model, pk):
 
 def ensure_visible(obj) -> None:
     """Refuse a reference to a record outside the user's scope (e.g. an API body naming another's customer)."""
-    from app.core.errors import NotFound
-
     if obj is None or not is_owned(type(obj)) or sees_all():
         return
+    from app.core.errors import NotFound
+
     uid = current_user_id()
     if obj.owner_id != uid and all(getattr(obj, c) != uid for c in getattr(type(obj), "__scope_also__", ())):
         raise NotFound(_not_found())

@@ -29,7 +29,8 @@ class CustomerMixin(OwnedMixin, TimestampMixin):
     __audit__ = True
     __picker_search__ = ("name",)  # picked on demand (app/core/pickers.py)
     id = Column(Integer, primary_key=True)
-    name = Column(String(128), nullable=False, index=True)
+    # looked up and ordered through the unique key (name, region_id)
+    name = Column(String(128), nullable=False)
     phone = Column(String(32))
     address = Column(String(255))
     credit_limit = Money(nullable=False, default=0)

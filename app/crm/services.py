@@ -8,13 +8,13 @@ import datetime as dt
 from flask import current_app
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _
-from sqlalchemy import func
+from sqlalchemy import func, select
 
 from app.core import excel, workflow
 from app.core.errors import BusinessError, Forbidden, NotFound
 from app.core.formatting import local_today
 from app.core.models import utcnow
-from app.core.scope import ensure_visible, sees_all
+from app.core.scope import current_user_id, ensure_visible, sees_all
 from app.core.validation import ensure_non_negative, strip_text
 from app.crm.models import (
     CHANNEL,
@@ -75,39 +75,47 @@ def existing_customers(model, names) -> dict:
         matches = db.session.query(model).filter(func.lower(model.name).in_(sorted(wanted))).all()
     else:
         # a big file: one pass over the names (no index serves lower(name)), then the matching rows by id
-        ids = [pk for pk, name in db.session.query(model.id, model.name) if name.lower() in wanted]
+        names = db.session.connection().execute(select(model.id, model.name))
+        ids = [pk for pk, name in names if name.lower() in wanted]
         matches = [
             c for i in range(0, len(ids), 500) for c in db.session.query(model).filter(model.id.in_(ids[i : i + 500]))
         ]
     return {(c.name.lower(), c.region_id): c for c in matches}
 
 
-def validate_customer(item, known: dict | None = None) -> None:
-    """`known`: existing_customers() of an import, instead of one query per row (and rows of the same file are
-    added to it, so a file naming a customer twice is refused too)."""
-    strip_text(item, "name", "phone", "address")
-    if not item.name:
+def check_customer(values: dict, model, known: dict | None = None, exclude_id=None) -> dict:
+    """The customer rules on plain values, shared by the page/API save (validate_customer) and the bulk import:
+    returns the values normalized (texts stripped, defaults filled) or raises BusinessError.
+
+    `values` carries name, phone, address, credit_limit, region_id, owner_id (and stars, referrer for end
+    customers). `known`: existing_customers() of an import, instead of one query per row; rows of the same file
+    are added to it, so a file naming a customer twice in one region is refused too."""
+    for key in ("name", "phone", "address"):
+        value = values.get(key)
+        if isinstance(value, str):
+            values[key] = value.strip() or None
+    name = values.get("name")
+    if not name:
         raise BusinessError(_("Customer name is required."), 400)
-    ensure_non_negative(item.credit_limit, _("Credit Limit"))
-    if item.credit_limit is None:
-        item.credit_limit = 0
-    if isinstance(item, EndCustomer):
-        ensure_visible(item.referrer)
-        if item.stars is None:
-            item.stars = 3
-        if not 1 <= int(item.stars) <= 5:
+    ensure_non_negative(values.get("credit_limit"), _CREDIT_LIMIT)
+    if values.get("credit_limit") is None:
+        values["credit_limit"] = 0
+    if model is EndCustomer:
+        ensure_visible(values.get("referrer"))
+        if values.get("stars") is None:
+            values["stars"] = 3
+        if not 1 <= int(values["stars"]) <= 5:
             raise BusinessError(_("Star rating must be between 1 and 5."), 400)
-    model = type(item)
-    region_id = item.region.id if getattr(item, "region", None) is not None else item.region_id
+    region_id = values.get("region_id")
     if known is not None:
-        key = (item.name.lower(), region_id)
+        key = (name.lower(), region_id)
         existing = known.get(key)
-        known.setdefault(key, item)
+        known.setdefault(key, _FileRow(name, values.get("owner_id")))
     else:
-        query = db.session.query(model).filter(func.lower(model.name) == item.name.lower())
+        query = db.session.query(model).filter(func.lower(model.name) == name.lower())
         query = query.filter(model.region_id.is_(None) if region_id is None else model.region_id == region_id)
-        if item.id is not None:
-            query = query.filter(model.id != item.id)
+        if exclude_id is not None:
+            query = query.filter(model.id != exclude_id)
         with db.session.no_autoflush:
             existing = query.first()
     if existing is not None:
@@ -115,12 +123,41 @@ def validate_customer(item, known: dict | None = None) -> None:
             raise BusinessError(
                 _("“%(name)s” already exists in this region, in the public pool.", name=existing.name), 409
             )
-        if sees_all() or existing.owner_id == getattr(item, "owner_id", None):
+        if sees_all() or existing.owner_id == values.get("owner_id"):
             owner = existing.owner.get_full_name() if existing.owner else ""
             raise BusinessError(
                 _("“%(name)s” already exists in this region (owner: %(owner)s).", name=existing.name, owner=owner), 409
             )
         raise BusinessError(_("“%(name)s” already exists in this region.", name=existing.name), 409)
+    return values
+
+
+_CREDIT_LIMIT = _("Credit Limit")
+
+
+class _FileRow:
+    """A customer named earlier in the same import file, as check_customer() sees it."""
+
+    __slots__ = ("name", "owner_id")
+    in_pool = False
+    owner = None
+
+    def __init__(self, name, owner_id):
+        self.name, self.owner_id = name, owner_id
+
+
+_CUSTOMER_RULE_FIELDS = ("name", "phone", "address", "credit_limit", "owner_id", "stars", "referrer")
+
+
+def validate_customer(item, known: dict | None = None) -> None:
+    """The customer rules applied to a model object (pages and API)."""
+    values = {k: getattr(item, k) for k in _CUSTOMER_RULE_FIELDS if hasattr(item, k)}
+    region = getattr(item, "region", None)
+    values["region_id"] = region.id if region is not None else item.region_id
+    checked = check_customer(values, type(item), known, exclude_id=item.id)
+    for key in ("name", "phone", "address", "credit_limit", "stars"):
+        if key in checked and getattr(item, key, None) != checked[key]:
+            setattr(item, key, checked[key])
 
 
 def on_customer_saved(item) -> None:
@@ -588,21 +625,20 @@ def customer_import_spec(kind: str, pool: bool) -> excel.ImportSpec:
         ]
     model = model_for(kind)
     known: dict = {}
+    assigned_at, owner_id = utcnow(), current_user_id()
 
     def prepare(rows):
         known.update(existing_customers(model, (r.get("name") for r in rows)))
 
     def create(values):
-        item = model(**{k: v for k, v in values.items() if v is not None})
-        if pool:
-            item.in_pool, item.owner_id = True, None
-        else:
-            from app.core.scope import enforce_owner
-
-            enforce_owner(item)
-            item.assigned_at = utcnow()
-        validate_customer(item, known)
-        return item
+        # a table row, not an ORM object: the import writes up to hundreds of thousands of them at once
+        region = values.pop("region", None)
+        values["region_id"] = region.id if region is not None else None
+        values["owner_id"] = None if pool else owner_id
+        values["in_pool"] = pool
+        if not pool:
+            values["assigned_at"] = assigned_at
+        return check_customer(values, model, known)
 
     return excel.ImportSpec(
         name=model.__tablename__,
@@ -612,7 +648,7 @@ def customer_import_spec(kind: str, pool: bool) -> excel.ImportSpec:
         fields=fields,
         create=create,
         prepare=prepare,
-        bulk=True,
+        bulk_model=model,
     )
 
 
