@@ -66,12 +66,23 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Login lockout and password policy (app/core/hardening.py): after LOGIN_MAX_FAILURES failed logins of one
+    # account, each within LOGIN_LOCKOUT_MINUTES of the previous, it is refused for LOGIN_LOCKOUT_MINUTES
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+    PASSWORD_MIN_LENGTH = 10
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True  # the validator itself is set by hardening.install()
 
     # Excel import guards: rows per file and uncompressed size of the xlsx archive.
     EXCEL_IMPORT_MAX_ROWS = int(os.environ.get("EXCEL_IMPORT_MAX_ROWS", "200000"))
     EXCEL_IMPORT_MAX_BYTES = 50 * 1024 * 1024
     EXCEL_IMPORT_MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+
+    # 数据备份: where `flask backup create` and the backup page write their files (README "数据备份 / Backup")
+    BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE_DIR / "backups")
 
     # CRM rules (DOMAIN.md "Customers"), overridable from the environment
     CRM_HOLDING_LIMIT = int(os.environ.get("CRM_HOLDING_LIMIT", "200"))
@@ -100,6 +111,11 @@ class Config:
     SERVICE_DUE_HOURS: dict = {}
     STOCK_ALLOW_NEGATIVE = os.environ.get("STOCK_ALLOW_NEGATIVE", "0").lower() in ("1", "true", "yes")
 
+    # 打印: the letterhead of printed documents; unset, the page shows a neutral 公司名称 placeholder
+    COMPANY_NAME = os.environ.get("COMPANY_NAME", "")
+    COMPANY_ADDRESS = os.environ.get("COMPANY_ADDRESS", "")
+    COMPANY_PHONE = os.environ.get("COMPANY_PHONE", "")
+
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key()
         self.SQLALCHEMY_DATABASE_URI = _database_url()
@@ -114,6 +130,8 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    DEBUG = False  # never the Werkzeug debugger in production, whatever FLASK_DEBUG says
 
     def __init__(self) -> None:
         if not os.environ.get("SECRET_KEY"):

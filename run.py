@@ -8,6 +8,7 @@ python run.py --no-serve # prepare the database only (used by deploy scripts)
 import argparse
 import os
 
+import click
 from flask_migrate import upgrade
 
 from app import create_app
@@ -37,7 +38,10 @@ def main() -> None:
     parser.add_argument("--no-serve", action="store_true", help="migrate and seed, then exit")
     args = parser.parse_args()
     app = create_app()
-    prepare(app, demo=args.demo)
+    try:
+        prepare(app, demo=args.demo)
+    except click.ClickException as exc:  # e.g. an ADMIN_PASSWORD the password policy refuses
+        raise SystemExit(f"错误 Error: {exc.format_message()}") from None
     if args.no_serve:
         return
     host = os.environ.get("HOST", "127.0.0.1")
@@ -45,7 +49,8 @@ def main() -> None:
     print(f"销售管理系统 running on http://{host}:{port}/")
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=bool(os.environ.get("FLASK_DEBUG")))
+    # app.debug follows FLASK_DEBUG (Flask reads it; "0"/"false" mean off) and is always off in production
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=app.debug)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
 
         config = ProductionConfig() if os.environ.get("APP_ENV") == "production" else Config()
     app.config.from_object(config)
+    from app.core.validation import RecordIdConverter
+
+    app.url_map.converters["int"] = RecordIdConverter  # before any route is added: ids past the columns' range 404
 
     from app.core.i18n import compile_catalogs
 
@@ -29,10 +32,11 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
     # Before AppBuilder, so that the REST API stays exempt and every form/delete/action is protected.
     csrf.init_app(app)
 
-    from app.core import production
+    from app.core import hardening, production
     from app.core.security import forget_permissions
 
     production.install(app)
+    hardening.install(app)  # security headers with a CSP nonce, password policy, login lockout settings
 
     app.before_request(forget_permissions)  # permissions are cached per request (see SalesSecurityManager)
     appbuilder = AppBuilder(update_perms=False)
@@ -41,6 +45,9 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
         from app import aftersales, base_data, core, crm, inventory, opening, promotions, purchase, reports, sales
 
         core.register(app, appbuilder)
+        from app.core import backup_views
+
+        backup_views.register(appbuilder)
         base_data.register(appbuilder)
         crm.register(appbuilder)
         sales.init_app(app)

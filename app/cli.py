@@ -1,7 +1,6 @@
 """`flask` commands for every operational task: seed, create-admin, demo."""
 
 import os
-import secrets
 
 import click
 from flask import current_app
@@ -34,11 +33,16 @@ def ensure_admin(password: str | None = None, username: str = "admin") -> str | 
     sm = current_app.appbuilder.sm
     if sm.find_user(username=username):
         return None
+    from app.core.hardening import generate_password, password_problem
+
     generated = None
     if not password:
         password = os.environ.get("ADMIN_PASSWORD")
     if not password:
-        generated = password = secrets.token_urlsafe(12)
+        generated = password = generate_password()
+    problem = password_problem(password, username)
+    if problem:  # a chosen password (option or ADMIN_PASSWORD) meets the same policy as the forms
+        raise click.ClickException(problem)
     user = sm.add_user(
         username=username,
         first_name="管理员",
@@ -70,6 +74,10 @@ def load_all_demo() -> str:
 
 
 def register_cli(app) -> None:
+    from app.core.backup_cli import backup_group
+
+    app.cli.add_command(backup_group)  # flask backup create|list|restore
+
     @app.cli.command("seed")
     @with_appcontext
     def seed_command():

@@ -43,13 +43,31 @@ def run_migrations_online() -> None:
 
     engine = _engine()
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            process_revision_directives=process_revision_directives,
-            **_options(connection.dialect.name),
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a table (copy, drop the old one, rename the copy); with foreign keys enforced
+            # the drop fails, or cascades into the child rows, as soon as rows refer to the table. SQLite's own
+            # recipe: keys off for the rebuild (the pragma is ignored inside a transaction), checked afterwards.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        applied = []
+        try:
+            context.configure(
+                connection=connection,
+                process_revision_directives=process_revision_directives,
+                on_version_apply=lambda **kw: applied.append(kw["step"]),
+                **_options(connection.dialect.name),
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            # only after a migration ran: the check reads every reference, too slow for each start of a large database
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if sqlite and applied else []
+            if broken:
+                raise RuntimeError(f"rows refer to missing rows after the migration: {broken[:10]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

@@ -169,7 +169,7 @@ def _move(session, item: ServiceRequest, action: str, allowed: tuple, values: di
         update(ServiceRequest)
         .where(ServiceRequest.id == item.id, ServiceRequest.status == item.status)
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, audit=False)  # the step is recorded below, with its comment
     )
     session.refresh(item)
     if result.rowcount != 1:

@@ -1,12 +1,12 @@
 """Demo data: a Shanghai systems-integration company's catalogue, warehouses and staff. Idempotent."""
 
 import os
-import secrets
 from decimal import Decimal
 
 from flask import current_app
 
 from app.base_data import models as m
+from app.core.hardening import generate_password
 from app.extensions import db
 
 CATEGORIES = {
@@ -92,7 +92,7 @@ def load_demo() -> str:
     for username, last, first, role, phone, city, dept in STAFF:
         if sm.find_user(username=username):
             continue
-        password = password or secrets.token_urlsafe(9)
+        password = password or generate_password()
         user = sm.add_user(
             username=username,
             first_name=first,

@@ -15,6 +15,9 @@ def register(app, appbuilder) -> None:
     from app.core import http_errors
 
     http_errors.register(app)
+    from app.core.views import download_handshake
+
+    app.after_request(download_handshake)  # exports tell the page when the file has arrived (progress.js)
     from app.core.charts import vendor
 
     app.register_blueprint(vendor)

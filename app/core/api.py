@@ -1,16 +1,28 @@
 """Base REST API: same permissions and data scope as the pages; errors as JSON {"message"} in Chinese, never 500."""
 
+import json
+import urllib.parse
+from copy import deepcopy
+
+import prison
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import g, request
 from flask_appbuilder.api import ModelRestApi, expose, protect, safe
+from flask_appbuilder.api.convert import Model2SchemaConverter
+from flask_appbuilder.hooks import before_request
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext
-from marshmallow import fields as mm_fields
+from marshmallow import ValidationError, fields as mm_fields
+from marshmallow_sqlalchemy import field_for
+from marshmallow_sqlalchemy.fields import Related
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from app.core import workflow
 from app.core.errors import BusinessError
+from app.core.pickers import NOT_AVAILABLE
 from app.core.roles import METHOD_PERMISSIONS
 from app.core.usage import ensure_deletable
+from app.core.validation import MAX_ID, parse_id
 from app.core.views import ScopedViewMixin
 from app.extensions import db
 
@@ -53,15 +65,177 @@ def translate_marshmallow_messages() -> None:
     }
 
 
+class ExistingRecord(Related):
+    """A relation given by the id of an existing record. marshmallow-sqlalchemy builds a new record from an unknown
+    id or from an object (a half-empty row inserted along, or a TypeError: a 500); here both are refused."""
+
+    def _deserialize(self, value, *args, **kwargs):
+        pk = parse_id(value) if isinstance(value, int | str) and not isinstance(value, bool) else None
+        if pk is None:
+            raise ValidationError(gettext("Not a valid whole number."))
+        record = self.session.get(self.related_model, pk)
+        if record is None:
+            raise ValidationError(str(NOT_AVAILABLE))
+        return record
+
+
+class RecordSchemaConverter(Model2SchemaConverter):
+    """FAB's schemas, with relations loaded as ExistingRecord."""
+
+    def _column2relation(self, datamodel, column, nested=False, parent_schema_name=None):
+        field = super()._column2relation(datamodel, column, nested=nested, parent_schema_name=parent_schema_name)
+        if nested:  # output only (list/show)
+            return field
+        existing = field_for(datamodel.obj, column.name, field_class=ExistingRecord)
+        existing.required, existing.unique = field.required, field.unique
+        return existing
+
+
+# ---- the OpenAPI document as the API really answers (FAB's generated one differs in the places below)
+DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
+ERROR_CODES = ("400", "401", "403", "404", "409", "422")  # API.md: every refusal is a 4xx {"message"}
+ERROR_DESCRIPTIONS = {
+    "400": "Bad request",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "404": "Not found",
+    "405": "Method not allowed",
+    "409": "Conflict",
+    "422": "Could not process entity",
+    "500": "Fatal error",
+}
+MESSAGE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        # a sentence, or for a body that fails validation {field: [messages]} (nested for lines)
+        "message": {"anyOf": [{"type": "string"}, {"type": "object"}]}
+    },
+}
+ACTION_RESPONSE = {
+    "description": "Done",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"message": {"type": "string"}, "id": {"type": "integer"}, "status": {"type": "string"}},
+            }
+        }
+    },
+}
+ACTION_BODY = {
+    "required": False,
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "properties": {"comment": {"type": "string"}}},
+        }
+    },
+}
+ID_PARAMETER = {
+    "in": "path",
+    "name": "pk",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+}
+
+
+def document_field(self, field, ret, **kwargs) -> dict:
+    """apispec attribute function: the JSON a field really carries."""
+    if isinstance(field, mm_fields.Decimal):  # money and quantities travel as text, never as a float
+        return {"type": "string", "format": "decimal", "pattern": DECIMAL_PATTERN}
+    if isinstance(field, mm_fields.DateTime) and ret.get("format") == "date-time":
+        ret.pop("format")  # stored in UTC without an offset, which RFC 3339 "date-time" requires
+        return {"pattern": DATETIME_PATTERN}
+    if isinstance(field, ExistingRecord):
+        return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    if isinstance(field, mm_fields.Nested) and not field.many and not field.required and not field.allow_none:
+        # an optional relation that is not set is dumped as null
+        target = {"$ref": ret.pop("$ref")} if "$ref" in ret else {"allOf": ret.pop("allOf", [])}
+        return {"anyOf": [{"type": "object", "nullable": True}, target]}
+    return {}
+
+
+def _inline_schema(response: dict) -> dict:
+    return response.get("content", {}).get("application/json", {}).get("schema", {})
+
+
+def correct_document(api_spec, paths: list[str]) -> None:
+    """Bring FAB's document in line with what the API answers, for the given paths."""
+    for code, description in ERROR_DESCRIPTIONS.items():
+        api_spec.components.responses[code] = {
+            "description": description,
+            "content": {"application/json": {"schema": MESSAGE_SCHEMA}},
+        }
+    for path in paths:
+        for method, operation in api_spec._paths[path].items():
+            responses = operation.setdefault("responses", {})
+            if "{pk}" in path:
+                declared = {p.get("name") for p in operation.get("parameters", []) if isinstance(p, dict)}
+                if "pk" not in declared:
+                    operation.setdefault("parameters", []).append(deepcopy(ID_PARAMETER))
+            if not responses:  # our business actions (submit, approve, confirm …)
+                responses["200"] = deepcopy(ACTION_RESPONSE)
+                operation.setdefault("security", [{"jwt": []}])
+                if method == "post":
+                    operation.setdefault("requestBody", deepcopy(ACTION_BODY))
+            for code in ERROR_CODES:
+                responses.setdefault(code, {"$ref": f"#/components/responses/{code}"})
+            if method == "get" and path.endswith("{pk}"):
+                # GET /<resource>/abc matches FAB's PUT/DELETE route /<pk> (ids of any text) but not GET /<int:pk>
+                responses.setdefault("405", {"$ref": "#/components/responses/405"})
+            for response in responses.values():
+                properties = _inline_schema(response).get("properties", {})
+                if "id" in properties:  # FAB declares ids as text; ours are integers
+                    properties["id"] = {"type": "integer"}
+                if "ids" in properties:
+                    properties["ids"] = {"type": "array", "items": {"type": "integer"}}
+                for key in ("add_columns", "edit_columns"):  # _info: one entry per column, not an object
+                    if key in properties:
+                        properties[key] = {"type": "array", "items": {"type": "object"}}
+                childs = properties.get("result", {}).get("items", {}).get("properties", {}).get("childs")
+                if childs:  # FAB's menu API: a separator is the string "-"
+                    childs["items"] = {"anyOf": [{"type": "object"}, {"type": "string"}]}
+
+
 class BaseApi(ScopedViewMixin, ModelRestApi):
     method_permission_name = METHOD_PERMISSIONS
     allow_browser_login = True
     page_size = 20
     max_page_size = 100
+    model2schemaconverter = RecordSchemaConverter
 
     def __init__(self):
         self._declare()
         super().__init__()
+
+    def add_api_spec(self, api_spec) -> None:
+        plugin = next(p for p in api_spec.plugins if isinstance(p, MarshmallowPlugin))
+        if document_field not in [getattr(f, "__func__", None) for f in plugin.converter.attribute_functions]:
+            plugin.converter.add_attribute_function(document_field)
+        before = set(api_spec._paths)
+        super().add_api_spec(api_spec)
+        ours = [p for p in api_spec._paths if p not in before]
+        # FAB's own APIs (login, menu) are documented before any of ours: correct them with the first one
+        fab = [] if getattr(api_spec, "_fab_corrected", False) else sorted(before)
+        api_spec._fab_corrected = True
+        correct_document(api_spec, fab + ours)
+
+    # ---- a `q` argument FAB cannot read: its parser may raise (a 500) or FAB answers in English
+    @before_request(only=["get", "get_list", "info"])
+    def refuse_unreadable_query(self):
+        raw = request.args.get("q")
+        if not raw:
+            return None
+        try:
+            prison.loads(raw)
+        except prison.decoder.ParserException:
+            try:  # FAB's own fallback: the argument as JSON
+                json.loads(urllib.parse.parse_qs(f"q={raw}")["q"][0])
+            except Exception:
+                return self.response_400(gettext("The query argument “q” is not valid."))
+        except Exception:  # the parser itself failing, e.g. on a number like "1e"
+            return self.response_400(gettext("The query argument “q” is not valid."))
+        return None
 
     # ---- Chinese messages instead of FAB's English ones
     def response_400(self, message=None):
@@ -111,14 +285,28 @@ class BaseApi(ScopedViewMixin, ModelRestApi):
         except SQLAlchemyError:
             db.session.rollback()
             return self.response_422()
+        except OverflowError:  # an integer past 64 bits reached SQLite (PostgreSQL says so as a DataError above)
+            db.session.rollback()
+            return self.response_422(gettext("Number too large."))
+
+    def get_headless(self, pk, **kwargs):
+        return self._guard(lambda: super(BaseApi, self).get_headless(pk, **kwargs))
+
+    def get_list_headless(self, **kwargs):
+        return self._guard(lambda: super(BaseApi, self).get_list_headless(**kwargs))
 
     def post_headless(self):
         return self._guard(super().post_headless)
 
+    # FAB routes PUT and DELETE as /<pk> of any text: only an id may reach the database
     def put_headless(self, pk):
+        if parse_id(pk) is None:
+            return self.response_404()
         return self._guard(lambda: super(BaseApi, self).put_headless(pk))
 
     def delete_headless(self, pk):
+        if parse_id(pk) is None:
+            return self.response_404()
         return self._guard(lambda: super(BaseApi, self).delete_headless(pk))
 
 

@@ -108,8 +108,9 @@ class DocumentViewMixin:
     def _back(self, pk):
         return url_for(f"{self.endpoint}.show", pk=pk)
 
-    def comment_action(self, pk, run, *, title, done, required, comment_label=None):
-        """A one-field form (reason/comment) that runs a service on one document in scope."""
+    def comment_action(self, pk, run, *, title, done, required, comment_label=None, confirm=None):
+        """A one-field form (reason/comment) that runs a service on one document in scope; `confirm` is asked
+        before it is sent (confirm.js)."""
         item = self._scoped_get(pk)
         if item is None:
             abort(404)
@@ -132,6 +133,7 @@ class DocumentViewMixin:
             comment_required=required,
             submit_label=title,
             back_url=self._back(pk),
+            confirm=confirm,
         )
 
     def action_url(self, name, pk) -> str:
@@ -354,7 +356,12 @@ class WorkflowViewMixin(DocumentViewMixin):
         if status == workflow.SUBMITTED and self.may("approve") and workflow.can_approve(db.session, item, g.user):
             buttons.append(
                 self.button(
-                    "approve", _("Approve"), "fa-check", url=self.action_url("approve", item.id), style="success"
+                    "approve",
+                    _("Approve"),
+                    "fa-check",
+                    url=self.action_url("approve", item.id),
+                    style="success",
+                    confirm=_("Approve this document?"),
                 )
             )
             buttons.append(
@@ -403,4 +410,5 @@ class WorkflowViewMixin(DocumentViewMixin):
             title=gettext("Reject"),
             done=gettext("Rejected."),
             required=True,
+            confirm=gettext("Reject this document?"),
         )

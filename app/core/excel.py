@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from xml.etree import ElementTree as ET
 
 import xlsxwriter
 from flask_babel import gettext, lazy_gettext as _
@@ -287,6 +290,10 @@ def read_rows(data: bytes, max_rows: int, max_unzipped: int) -> tuple[list[str],
     """Open an xlsx held in memory; refuse non-xlsx, corrupt, oversized and empty files with a clear message."""
     if not data:
         raise BusinessError(_("The file is empty."), 400)
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # an OLE2 compound file: Excel 97-2003 .xls
+        raise BusinessError(
+            _("This is an old Excel file (.xls). Open it in Excel, save it as .xlsx and upload that file."), 400
+        )
     if not data.startswith(b"PK\x03\x04"):
         raise BusinessError(_("This is not an Excel .xlsx file. Please use the downloaded template."), 400)
     try:
@@ -295,7 +302,9 @@ def read_rows(data: bytes, max_rows: int, max_unzipped: int) -> tuple[list[str],
                 raise BusinessError(_("The file is too large once unpacked."), 400)
             if "xl/workbook.xml" not in zf.namelist():
                 raise BusinessError(_("This is not an Excel .xlsx file. Please use the downloaded template."), 400)
-    except zipfile.BadZipFile:
+            _check_first_sheet(zf, max_rows)
+    # zipfile's check of sizes and CRC, a broken stream, an encrypted member or an unknown compression method
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
         raise BusinessError(_("The file is damaged and cannot be read."), 400) from None
     from python_calamine import CalamineWorkbook
 
@@ -305,8 +314,18 @@ def read_rows(data: bytes, max_rows: int, max_unzipped: int) -> tuple[list[str],
         # a sheet within the row limit is turned into Python values in one call (much quicker than row by row);
         # a taller one is read lazily, so that "too many rows" is found without holding all of them
         raw = iter(sheet.to_python()) if sheet.height <= max_rows + 1 else sheet.iter_rows()
+        merged = sheet.merged_cell_ranges
     except Exception:  # calamine raises several error types for damaged workbooks
         raise BusinessError(_("The file is damaged and cannot be read."), 400) from None
+    if merged:  # the value sits in the first cell only: the other rows would import it as empty
+        (top, left), (bottom, right) = merged[0]
+        raise BusinessError(
+            _(
+                "The sheet has merged cells (%(cells)s); unmerge them and fill in every cell, then upload again.",
+                cells=f"{_cell_name(top, left)}:{_cell_name(bottom, right)}",
+            ),
+            400,
+        )
     try:
         header = next(raw, None)
     except Exception:
@@ -335,6 +354,100 @@ def read_rows(data: bytes, max_rows: int, max_unzipped: int) -> tuple[list[str],
             raise BusinessError(_("The file is damaged and cannot be read."), 400) from None
 
     return [str(h) if h is not None else "" for h in header], rows()
+
+
+XLSX_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+XLSX_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _first_sheet_path(zf: zipfile.ZipFile) -> str | None:
+    """The archive member of the first sheet (the one calamine reads), from the workbook and its relationships."""
+    try:
+        sheet = ET.fromstring(zf.read("xl/workbook.xml")).find(f"{XLSX_MAIN}sheets/{XLSX_MAIN}sheet")
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        target = next(r.get("Target") for r in rels if r.get("Id") == sheet.get(f"{XLSX_REL}id"))
+    except (KeyError, AttributeError, StopIteration, ET.ParseError):
+        return None  # unusual or broken: calamine judges it
+    path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return path if path in zf.namelist() else None
+
+
+def _check_first_sheet(zf: zipfile.ZipFile, max_rows: int) -> None:
+    """Stream the first sheet's XML once, before calamine loads it, keeping one chunk at a time.
+
+    calamine loads a whole sheet before its height is known, so a sheet of millions of rows (within the unpacked
+    size limit) would take memory in proportion: row tags are counted here first, and only past the limit are rows
+    told apart (formatting alone also writes empty rows). calamine also reads a formula without a saved result
+    (as written by programs) and an error value (#DIV/0!) as an empty cell: both are refused rather than imported
+    as blanks."""
+    path = _first_sheet_path(zf)
+    if path is None:
+        return
+    limit = max_rows + 1  # + the header row
+    tags, tail, counted = 0, b"", False
+    for chunk in _chunks(zf, path):
+        data = tail + chunk
+        cut = data.rfind(b"c>")  # the end of the last whole cell (</c>, </x:c>): a cell is judged in one piece
+        cut = cut + 2 if cut >= 0 else 0
+        block, tail = data[:cut], data[cut:]
+        tags += block.count(b"<row") + block.count(b":row")  # also <x:row>; <rowBreaks> only errs upwards
+        if tags > limit and not counted:
+            counted = True
+            if _valued_rows(zf, path, limit) > limit:
+                raise BusinessError(
+                    _("The file has more than %(max)s rows; split it into smaller files.", max=max_rows), 400
+                )
+        if b't="e"' in block and ERROR_CELL.search(block):
+            raise BusinessError(
+                _("Some cells show an error (#DIV/0!, #N/A …) instead of a value; correct them and upload again."),
+                400,
+            )
+        if (b"<f" in block or b":f" in block) and any(_uncached_formula(cell) for cell in block.split(b"c>")):
+            raise BusinessError(
+                _(
+                    "Some cells hold a formula without a calculated result (the file was not saved by Excel). "
+                    "Open it in Excel, save it and upload it again."
+                ),
+                400,
+            )
+
+
+ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="e"')
+FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>[^<]")  # a saved result: <v>2</v>, not openpyxl's <v />
+
+
+def _uncached_formula(cell: bytes) -> bool:
+    return FORMULA.search(cell) is not None and VALUE.search(cell) is None
+
+
+def _valued_rows(zf: zipfile.ZipFile, path: str, limit: int) -> int:
+    """Rows holding a value, counted up to just past `limit`."""
+    rows, tail = 0, b""
+    for chunk in _chunks(zf, path):
+        # pieces end at "row>" (</row>, </x:row>, or <row> opening): a row's values all fall in one piece
+        *pieces, tail = (tail + chunk).split(b"row>")
+        for piece in pieces:
+            if b"<v>" in piece or b"<t>" in piece or b"<t " in piece or b":v>" in piece or b":t>" in piece:
+                rows += 1
+        if rows > limit:
+            break
+    return rows
+
+
+def _cell_name(row: int, col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
+
+
+def _chunks(zf: zipfile.ZipFile, path: str, size: int = 1 << 20) -> Iterator[bytes]:
+    with zf.open(path) as stream:
+        while chunk := stream.read(size):
+            yield chunk
 
 
 def map_headers(spec: ImportSpec, header: list[str]) -> dict[int, Field]:

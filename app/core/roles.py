@@ -28,7 +28,8 @@ STAFF_ROLES = tuple(r for r in ROLES if r != "Admin")
 SELF_SERVICE = {
     "UserInfoEditView": {"can_this_form_get", "can_this_form_post"},
     "ResetMyPasswordView": {"can_this_form_get", "can_this_form_post"},
-    "UserDBModelView": {"can_userinfo", "resetmypassword"},
+    # the user page of app.core.security (its own class name is the resource): "userinfo" and its two buttons
+    "SalesUserView": {"can_userinfo", "userinfoedit", "resetmypassword"},
 }
 
 # Page/API methods mapped onto the two permissions of a resource (FAB's method_permission_name).
@@ -39,6 +40,7 @@ METHOD_PERMISSIONS = {
     "export_xlsx": READ,
     "totals_json": READ,
     "export_selected": READ,
+    "print_page": READ,  # the printable page of a document (app/core/printing.py)
     "progress": READ,
     "funnel": READ,
     "week": READ,
@@ -117,6 +119,9 @@ class Resource:
         self.name = name
         self.menu = menu
         self.category = category
+        # every menu entry and category its pages appear under: two pages may share one resource (跟单提醒 and
+        # 跟单记录, the two customer pools), and each entry needs its own menu_access
+        self.menus = {entry for entry in (menu, category) if entry}
         self.access = {role: _normalise(level) for role, level in access.items()}
 
 
@@ -140,6 +145,7 @@ def declare(name: str, access: dict, menu: str | None = None, category: str | No
         return
     res.menu = res.menu or menu
     res.category = res.category or category
+    res.menus.update(entry for entry in (menu, category) if entry)
     for role, level in access.items():
         res.access.setdefault(role, set()).update(_normalise(level))
 
@@ -212,20 +218,34 @@ def register_link(
 MENU_LINKS: dict[str, tuple[str, dict]] = {}  # menu link → (resource, the roles that see that link)
 
 
+def permission_matrix(appbuilder=None) -> dict[tuple[str, str], frozenset[str]]:
+    """The declared table the roles are built from: (role, resource) → FAB permission names held on it
+    ("can_read", "can_write", "can_approve" …). Self-service pages are every role's. Admin holds every declared
+    permission and, given `appbuilder`, every permission of every registered view (FAB's security pages, the API
+    docs) — what sync_roles gives it by holding all that exist."""
+    table: dict[tuple[str, str], set[str]] = {}
+    for role in ALL_ROLES:
+        for view_menu, perms in SELF_SERVICE.items():
+            table.setdefault((role, view_menu), set()).update(perms)
+    for res in RESOURCES.values():
+        for role, perms in res.access.items():
+            for holder in {role, "Admin"}:
+                table.setdefault((holder, res.name), set()).update(f"can_{p}" for p in perms)
+    if appbuilder is not None:
+        for view in appbuilder.baseviews:
+            table.setdefault(("Admin", view.class_permission_name), set()).update(view.base_permissions or ())
+    return {key: frozenset(perms) for key, perms in table.items() if perms}
+
+
 def role_permissions(role: str) -> set[tuple[str, str]]:
-    """(permission, view_menu) pairs a non-admin role should hold according to the declarations."""
-    wanted: set[tuple[str, str]] = set()
-    for view_menu, perms in SELF_SERVICE.items():
-        wanted.update((p, view_menu) for p in perms)
+    """(permission, view_menu) pairs a non-admin role holds: its rows of permission_matrix() and the menu entries
+    of the resources it uses."""
+    wanted = {(perm, res) for (holder, res), perms in permission_matrix().items() if holder == role for perm in perms}
     for res in RESOURCES.values():
         perms = res.access.get(role)
         if not perms:
             continue
-        wanted.update((f"can_{p}", res.name) for p in perms)
-        if res.menu:
-            wanted.add(("menu_access", res.menu))
-        if res.category:
-            wanted.add(("menu_access", res.category))
+        wanted.update(("menu_access", entry) for entry in res.menus)
     for link, (_resource, access) in MENU_LINKS.items():
         if access.get(role):
             wanted.add(("menu_access", link))
@@ -242,10 +262,9 @@ def sync_roles(appbuilder) -> dict[str, int]:
     appbuilder.add_permissions(update_perms=True)
     # FAB prunes a view's permissions down to that view's own set, so when a read-only view shares a resource with
     # a full one, the order of registration decided what survived a first start. Declared permissions always exist:
-    for res in RESOURCES.values():
-        for perms in res.access.values():
-            for perm in perms:
-                sm.add_permission_view_menu(f"can_{perm}", res.name)
+    for (_role, resource), perms in permission_matrix().items():
+        for perm in perms:
+            sm.add_permission_view_menu(perm, resource)
     pvms = session.query(PermissionView).all()
     index = {(pv.permission.name, pv.view_menu.name): pv for pv in pvms if pv.permission and pv.view_menu}
     counts = {}

@@ -1,10 +1,40 @@
-"""FAB's security manager with our Chinese titles; roles come from app.core.roles."""
+"""FAB's security manager with our Chinese titles; roles come from app.core.roles. Login lockout and the password
+policy (app/core/hardening.py) are applied here, on FAB's own login and password paths."""
 
-from flask import g, has_request_context, jsonify
+import logging
+
+from flask import flash, g, has_request_context, jsonify, redirect, request
+from flask_appbuilder.actions import action
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.hooks import before_request
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import (
+    AuthDBView,
+    ResetMyPasswordView as FabResetMyPasswordView,
+    ResetPasswordView as FabResetPasswordView,
+    UserDBModelView,
+)
+from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import gettext, lazy_gettext as _
+from werkzeug.exceptions import HTTPException
+from wtforms import PasswordField
+from wtforms.validators import DataRequired
+
+from app.core import hardening
+
+log = logging.getLogger(__name__)
+
+
+def _policy_password_field(label) -> PasswordField:
+    return PasswordField(
+        label,
+        description=hardening.password_policy_text(),
+        validators=[DataRequired(), PasswordComplexityValidator()],
+        widget=BS3PasswordFieldWidget(),
+    )
 
 
 class SalesUserView(UserDBModelView):
@@ -12,12 +42,101 @@ class SalesUserView(UserDBModelView):
     show_title = _("User details")
     add_title = _("Add user")
     edit_title = _("Edit user")
+    # consecutive failed logins: at LOGIN_MAX_FAILURES the account is locked (see the unlock action)
+    list_columns = [*UserDBModelView.list_columns, "fail_login_count"]
+    add_form_extra_fields = {
+        **UserDBModelView.add_form_extra_fields,
+        "password": _policy_password_field(_("Password")),
+    }
+
+    @action("unlock", _("Unlock"), _("Unlock the selected users?"), "fa-unlock")
+    def unlock(self, items):
+        items = [u for u in (items if isinstance(items, list) else [items]) if u is not None]
+        for user in items:
+            hardening.unlock(self.datamodel.session, user)
+        flash(gettext("Unlocked: %(names)s", names=", ".join(u.username for u in items)), "info")
+        return redirect(self.get_redirect())
+
+
+class PolicyResetPasswordForm(ResetPasswordForm):
+    password = _policy_password_field(_("Password"))
+
+
+# Same class names as FAB's: the endpoints and permission names (SELF_SERVICE in roles.py) stay the same.
+class ResetPasswordView(FabResetPasswordView):
+    form = PolicyResetPasswordForm
+
+
+class ResetMyPasswordView(FabResetMyPasswordView):
+    form = PolicyResetPasswordForm
+
+
+class SalesAuthDBView(AuthDBView):
+    @property
+    def invalid_login_message(self):
+        """A locked account says so (and for how long) instead of FAB's "invalid login"."""
+        return hardening.login_refusal() or gettext("Invalid login. Please try again.")
+
+
+class SalesSecurityApi(SecurityApi):
+    @before_request(only=["login"])
+    def default_provider(self):
+        """FAB's login schema leaves "provider" optional, then reads it unconditionally (a KeyError: a 500)."""
+        try:
+            body = request.get_json()  # not silent: FAB's own request.json then gets this very dict
+        except HTTPException:
+            return None  # not JSON: FAB answers that itself
+        if isinstance(body, dict):
+            body.setdefault("provider", "db")
+        return None
+
+    def response_401(self):
+        return self.response(401, message=hardening.login_refusal() or gettext("Invalid login. Please try again."))
 
 
 class SalesSecurityManager(SecurityManager):
     userdbmodelview = SalesUserView
+    authdbview = SalesAuthDBView
+    security_api = SalesSecurityApi
+    resetpasswordview = ResetPasswordView
+    resetmypasswordview = ResetMyPasswordView
     # FAB's user statistics chart loads Google Charts from the internet: not offline, not in mainland China
     userstatschartview = None
+
+    def register_views(self):
+        super().register_views()
+        # FAB throttles only the login form; the API's login guesses passwords just as well
+        if self.is_auth_limited:
+            for view in self.appbuilder.baseviews:
+                if isinstance(view, SecurityApi):
+                    self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
+
+    def auth_user_db(self, username, password):
+        """FAB's check, refused up front while the account is locked (the password is not even tried)."""
+        if username:
+            user = self.find_user(username=username) or self.find_user(email=username)
+            minutes = hardening.locked_minutes(self.session, user) if user is not None else 0
+            if minutes:
+                hardening.refuse_login(hardening.lockout_message(minutes))
+                log.warning("login refused for locked account %s", user.username)
+                return None
+        return super().auth_user_db(username, password)
+
+    def update_user_auth_stat(self, user, success=True):
+        if success:
+            return super().update_user_auth_stat(user, success)
+        hardening.record_failed_login(self.session, user)
+        minutes = hardening.locked_minutes(self.session, user)
+        if minutes:  # this failure was the one that locked the account: say so now
+            hardening.refuse_login(hardening.lockout_message(minutes))
+        self.on_user_login_failed(user)
+
+    def reset_password(self, userid, password):
+        """A password set by an administrator also lifts a lockout."""
+        user = self.get_user_by_id(userid)
+        if user is not None:
+            user.fail_login_count = 0
+        super().reset_password(userid, password)
 
     def create_jwt_manager(self, app):
         """JWT errors in the API's format: {"message": ...} in the user's language, 401."""

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _
 from sqlalchemy import func, inspect
+from werkzeug.routing import IntegerConverter
 
 from app.core.errors import BusinessError
 from app.extensions import db
@@ -53,3 +54,11 @@ def parse_id(raw) -> int | None:
     except (TypeError, ValueError):
         return None
     return value if 0 < value <= MAX_ID else None
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:…>` in every route is a record id: past MAX_ID no route matches (a 404) instead of the value reaching
+    the database driver (OverflowError on SQLite, "integer out of range" on PostgreSQL: a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 (Werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

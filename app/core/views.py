@@ -12,6 +12,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_babel import gettext, lazy_gettext as _
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
 
 from app.core import excel, scope
 from app.core.errors import BusinessError
@@ -22,6 +23,23 @@ from app.core.usage import ensure_deletable
 from app.extensions import db
 
 MAX_PAGE_SIZE = 100
+DOWNLOAD_TOKEN = re.compile(r"[A-Za-z0-9]{8,40}")
+
+
+def download_handshake(response):
+    """After every request: one that carried `_dl=<token>` (an export link or the export action, progress.js) is
+    answered with a short-lived cookie `dl_<token>`, telling the page that its download has arrived."""
+    token = request.args.get("_dl")
+    if token is None and request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        try:
+            token = request.form.get("_dl")
+        except HTTPException:  # a body refused as too large: no form to read
+            token = None
+    if token and DOWNLOAD_TOKEN.fullmatch(token):
+        response.set_cookie(
+            f"dl_{token}", "1", max_age=120, path="/", secure=request.is_secure, httponly=False, samesite="Lax"
+        )
+    return response
 
 
 def column_kind(datamodel, key: str) -> str:
@@ -103,6 +121,8 @@ class BaseModelView(PickerViewMixin, ScopedViewMixin, ModelView):
 
     def __init__(self, **kwargs):
         self._declare()
+        # FAB's file download serves UPLOAD_FOLDER, which no model here uses: the route could only fail (a 500)
+        self.exclude_route_methods = set(self.exclude_route_methods) | {"download"}
         if self.exclude_route_methods:
             # a removed route (e.g. edit of a posted receipt) keeps a permission name of its own that nobody
             # holds, so FAB neither offers its button nor maps it onto "write"
@@ -228,6 +248,8 @@ class BaseModelView(PickerViewMixin, ScopedViewMixin, ModelView):
             abort(404)
         if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
             abort(403)
+        if not self.actions[name].multiple:  # a one-row action expects one record, not a (maybe empty) list
+            abort(404)
         items = [i for i in (self._scoped_get(pk) for pk in request.form.getlist("rowid")) if i is not None]
         return self.actions.get(name).func(items)
 

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, update
 from sqlalchemy.orm import relationship
 
+from app.core import audit
 from app.core.errors import BusinessError, Forbidden
 from app.core.models import Model, utcnow
 
@@ -125,11 +126,18 @@ def _transition(session, doc, user, action: str, expect: str, to: str, level_to:
         update(model)
         .where(model.id == doc.id, model.status == expect, model.approval_level == doc.approval_level)
         .values(status=to, approval_level=level_to)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, audit=False)  # recorded below, as the transition it is
     )
     if result.rowcount != 1:
         session.rollback()
         raise BusinessError(_("This document was changed by someone else meanwhile; reload and try again."), 409)
+    audit.record(
+        session,
+        action,
+        doc,
+        {"status": expect, "approval_level": doc.approval_level},
+        {"status": to, "approval_level": level_to, **({"comment": str(comment)} if comment else {})},
+    )
     session.add(
         ApprovalRecord(
             doc_type=model.__doc_type__,
@@ -211,6 +219,13 @@ def cancel(session, doc, user, comment: str | None = None) -> None:
 
 def note(session, doc, user, action: str, comment: str | None = None) -> None:
     """Record a decision on a document that does not change its status (credit override, payout …)."""
+    audit.record(
+        session,
+        action,
+        doc,
+        {"status": doc.status},
+        {"status": doc.status, **({"comment": str(comment)} if comment else {})},
+    )
     session.add(
         ApprovalRecord(
             doc_type=type(doc).__doc_type__,

@@ -13,6 +13,8 @@ CUSTOMER_ACCESS = {
     "Finance": READ,
     "Executive": READ,
 }
+# records kept about customers (plans, follow-ups, opportunities, contacts): the pool actions are the customers' own
+WORK_ACCESS = {"Admin": WRITE, "SalesManager": WRITE, "Salesperson": WRITE, "Finance": READ, "Executive": READ}
 POOL_ACCESS = {"Admin": WRITE, "SalesManager": WRITE, "Salesperson": {READ, "claim"}, "Executive": READ}
 CLAIM_ACCESS = {"Admin": {READ, "approve"}, "SalesManager": {READ, "approve"}, "Salesperson": READ}
 CHURN_ACCESS = {"Admin": {READ, "review"}, "SalesManager": READ, "Executive": READ}
@@ -47,16 +49,16 @@ def register(appbuilder) -> None:
             api.SalesTargetApi,
             wm,
         ),
-        (views.PlanReminderView, "Plan Reminders", _("Plan Reminders"), "fa-clock-o", CUSTOMER_ACCESS, None, wm),
-        (views.WorkPlanView, "Work Plans", _("Work Plans"), "fa-calendar", CUSTOMER_ACCESS, api.WorkPlanApi, wm),
-        (views.FollowupDueView, "Follow-up Reminders", _("Follow-up Reminders"), "fa-bell", CUSTOMER_ACCESS, None, wm),
-        (views.FollowupView, "Follow-ups", _("Follow-ups"), "fa-comments", CUSTOMER_ACCESS, api.FollowupApi, wm),
+        (views.PlanReminderView, "Plan Reminders", _("Plan Reminders"), "fa-clock-o", WORK_ACCESS, None, wm),
+        (views.WorkPlanView, "Work Plans", _("Work Plans"), "fa-calendar", WORK_ACCESS, api.WorkPlanApi, wm),
+        (views.FollowupDueView, "Follow-up Reminders", _("Follow-up Reminders"), "fa-bell", WORK_ACCESS, None, wm),
+        (views.FollowupView, "Follow-ups", _("Follow-ups"), "fa-comments", WORK_ACCESS, api.FollowupApi, wm),
         (
             views.OpportunityView,
             "Sales Opportunities",
             _("Sales Opportunities"),
             "fa-lightbulb-o",
-            CUSTOMER_ACCESS,
+            WORK_ACCESS,
             api.OpportunityApi,
             wm,
         ),
@@ -110,7 +112,7 @@ def register(appbuilder) -> None:
         views.ContactView,
         name="Contacts",
         label=_("Contacts"),
-        access=CUSTOMER_ACCESS,
+        access=WORK_ACCESS,
         api=api.ContactApi,
         menu=False,
         **ch,
@@ -120,15 +122,15 @@ def register(appbuilder) -> None:
         views.DeliveryAddressView,
         name="Delivery Addresses",
         label=_("Delivery Addresses"),
-        access=CUSTOMER_ACCESS,
+        access=WORK_ACCESS,
         menu=False,
         **en,
     )
     # extra pages of the views above
     for name, label, endpoint, resource, access, icon in (
         ("Target Progress", _("Target Progress"), "SalesTargetView.progress", "SalesTarget", TARGET_ACCESS, "fa-tasks"),
-        ("Weekly Plans", _("Weekly Plans"), "WorkPlanView.week", "WorkPlan", CUSTOMER_ACCESS, "fa-calendar-o"),
-        ("Sales Funnel", _("Sales Funnel"), "OpportunityView.funnel", "Opportunity", CUSTOMER_ACCESS, "fa-filter"),
+        ("Weekly Plans", _("Weekly Plans"), "WorkPlanView.week", "WorkPlan", WORK_ACCESS, "fa-calendar-o"),
+        ("Sales Funnel", _("Sales Funnel"), "OpportunityView.funnel", "Opportunity", WORK_ACCESS, "fa-filter"),
     ):
         register_link(
             appbuilder, name=name, label=label, endpoint=endpoint, resource=resource, access=access, icon=icon, **wm

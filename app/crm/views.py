@@ -510,6 +510,7 @@ class PoolClaimView(BaseModelView):
             comment_required=True,
             submit_label=gettext("Reject"),
             back_url=url_for(f"{self.endpoint}.list"),
+            confirm=gettext("Reject this claim?"),
         )
 
 

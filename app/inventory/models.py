@@ -151,6 +151,7 @@ class StockDocumentMixin(NumberedMixin, TimestampMixin):
 
 
 class StockLineMixin:
+    __audit__ = True
     id = Column(Integer, primary_key=True)
     line_no = Column(Integer, nullable=False, default=1)
     qty = Quantity(nullable=False)

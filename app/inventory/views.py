@@ -12,6 +12,18 @@ from flask_babel import gettext, lazy_gettext as _
 
 from app.core.documents import DocumentViewMixin, LineColumn, LinesFormMixin
 from app.core.formatting import format_date, format_money, format_qty
+from app.core.models import CENT
+from app.core.printing import (
+    MONEY,
+    QTY,
+    PrintableMixin,
+    PrintColumn,
+    PrintDocument,
+    party_contact,
+    person,
+    product_cells,
+    product_columns,
+)
 from app.core.scope import get_in_scope
 from app.core.validation import parse_id
 from app.core.views import BaseModelView
@@ -86,6 +98,7 @@ class StockDocumentView(LinesFormMixin, DocumentViewMixin, BaseModelView):
                         "fa-check",
                         url=self.action_url("confirm", item.id),
                         style="primary",
+                        confirm=_("Confirm this document? Stock changes at once and it can no longer be edited."),
                     )
                 )
         elif self.may("write"):
@@ -221,7 +234,7 @@ class StockInView(StockDocumentView):
         return []
 
 
-class StockOutView(StockDocumentView):
+class StockOutView(PrintableMixin, StockDocumentView):
     datamodel = SQLAInterface(m.StockOut)
     class_permission_name = "StockOut"
     title = _("Stock Out")
@@ -248,6 +261,50 @@ class StockOutView(StockDocumentView):
         ("note", _("Note"), ""),
     ]
     save_service = staticmethod(services.save_stock_out)
+
+    def print_content(self, item):
+        """出库单: shipped against an order, each line is priced at its order line's net price."""
+        order = item.order
+        customer = order.end_customer if order else None
+        contact, phone = party_contact(customer)
+        warehouse = item.warehouse.name if item.warehouse else ""
+        rows = []
+        for line in item.lines:
+            price = amount = None
+            if line.order_line is not None:
+                net = line.order_line.net_price
+                price = net.quantize(CENT, ROUND_HALF_UP)
+                amount = (Decimal(line.qty) * net).quantize(CENT, ROUND_HALF_UP)
+            rows.append([*product_cells(line.product), warehouse, line.qty, price, amount, line.note])
+        priced = any(row[-2] is not None for row in rows)
+        return PrintDocument(
+            title=_("Delivery Note"),
+            number=item.number,
+            doc_date=item.doc_date,
+            columns=[
+                *product_columns(),
+                PrintColumn(_("Warehouse Name")),
+                PrintColumn(_("Quantity"), QTY, total=True),
+                PrintColumn(_("Unit Price"), MONEY),
+                PrintColumn(_("Amount"), MONEY, total=True),
+                PrintColumn(_("Note")),
+            ],
+            rows=rows,
+            fields=[
+                (_("End Customer"), customer.name if customer else None),
+                (_("Contacts"), contact),
+                (_("Phone"), phone),
+                (_("Address"), customer.address if customer else None),
+                (_("Sales Order"), order.number if order else None),
+                (_("Project"), order.project_name if order else None),
+                (_("Salesperson"), person(order.owner) if order else None),
+                (_("Stock Move Type"), item.move_type.name if item.move_type else None),
+                (_("Invoice No."), item.invoice_no),
+            ],
+            amount=sum((row[-2] or Decimal(0) for row in rows), Decimal(0)) if priced else None,
+            signatures=[_("Prepared by"), _("Shipped by"), _("Received by (signature)")],
+            note=item.note,
+        )
 
     def initial_rows(self):
         from app.sales.models import SalesOrder

@@ -58,6 +58,11 @@ def ensure_contract_editable(contract: PurchaseContract, user) -> None:
         raise Forbidden(_("A submitted contract can only be changed by an approver."))
 
 
+def contract_price(product) -> Decimal:
+    """The unit price of a contract line left blank (also suggested while the form is filled in)."""
+    return money(product.purchase_price)
+
+
 def save_contract(session, contract: PurchaseContract, rows: list[dict] | None, user) -> None:
     if contract.id is not None:
         ensure_contract_editable(contract, user)
@@ -74,7 +79,7 @@ def save_contract(session, contract: PurchaseContract, rows: list[dict] | None, 
         contract.purchaser = user  # the relationship: a blank form field has already set it to None
     if rows is not None:
         contract.lines = build_lines(
-            session, contract, rows, PurchaseContractLine, price_for=lambda product, qty: money(product.purchase_price)
+            session, contract, rows, PurchaseContractLine, price_for=lambda product, qty: contract_price(product)
         )
     if not contract.lines:
         raise BusinessError(_("A document needs at least one line."), 400)

@@ -1,6 +1,7 @@
 """Purchasing pages. Rules live in services.py; these classes declare columns and labels and wire buttons."""
 
-from flask import g, url_for
+from flask import g, jsonify, request, url_for
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext, lazy_gettext as _
@@ -8,6 +9,7 @@ from flask_babel import gettext, lazy_gettext as _
 from app.core import workflow
 from app.core.documents import LinesFormMixin, WorkflowViewMixin
 from app.core.formatting import format_money
+from app.core.printing import PrintableMixin, PrintDocument, party_contact, person, priced_lines
 from app.core.views import BaseModelView
 from app.extensions import db
 from app.purchase import models as m, services
@@ -204,7 +206,7 @@ class PurchaseInvoiceView(BaseModelView):
         services.void_received_invoice(db.session, item, g.user)
 
 
-class PurchaseContractView(LinesFormMixin, WorkflowViewMixin, BaseModelView):
+class PurchaseContractView(PrintableMixin, LinesFormMixin, WorkflowViewMixin, BaseModelView):
     datamodel = SQLAInterface(m.PurchaseContract)
     class_permission_name = "PurchaseContract"
     title = _("Purchase Contracts")
@@ -271,11 +273,27 @@ class PurchaseContractView(LinesFormMixin, WorkflowViewMixin, BaseModelView):
         "approve": services.approve_contract,
     }
     related_views = [PaymentView, PurchaseInvoiceView]
+    price_endpoint = "price"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.formatters_columns["unpaid_amount"] = format_money
         self.formatters_columns["uninvoiced_amount"] = format_money
+
+    @expose("/price")
+    @has_access
+    def price(self):
+        """The price a blank line will get (lines.js shows it while the form is filled in)."""
+        from app.base_data.models import Product
+        from app.core.validation import parse_id
+
+        product_id = parse_id(request.args.get("product"))
+        if product_id is None:
+            return jsonify(message=gettext("The request is not correct.")), 400
+        product = db.session.get(Product, product_id)
+        if product is None or not product.enabled:
+            return jsonify(message=gettext("Not found.")), 404
+        return jsonify(price=str(services.contract_price(product)), discount="0", promotion_id=None)
 
     def save_document(self, item, rows, is_new):
         services.save_contract(db.session, item, rows, g.user)
@@ -326,3 +344,26 @@ class PurchaseContractView(LinesFormMixin, WorkflowViewMixin, BaseModelView):
         from app.inventory.views import received_goods
 
         return [received_goods(db.session, item)]
+
+    def print_content(self, item):
+        supplier = item.supplier
+        contact, phone = party_contact(supplier)
+        columns, rows = priced_lines(item.lines)
+        return PrintDocument(
+            title=_("Purchase Contract"),
+            number=item.number,
+            doc_date=item.doc_date,
+            columns=columns,
+            rows=rows,
+            fields=[
+                (_("Supplier"), supplier.name if supplier else None),
+                (_("Contacts"), contact),
+                (_("Phone"), phone),
+                (_("Address"), supplier.address if supplier else None),
+                (_("Purchaser"), person(item.purchaser)),
+                (_("Agreed Delivery Date"), item.delivery_date.isoformat() if item.delivery_date else None),
+            ],
+            amount=item.total_amount,
+            signatures=[_("Prepared by"), _("Reviewed by"), _("Supplier (signature and seal)")],
+            note=item.note,
+        )

@@ -125,12 +125,51 @@ class ReportApi(BaseApi):
     allow_browser_login = True
     openapi_spec_tag = "Reports"
 
+    def add_api_spec(self, api_spec) -> None:
+        super().add_api_spec(api_spec)
+        # the report names, so that clients (and the API fuzz test) see which exist
+        for parameter in api_spec._paths[f"/api/{self.version}/report/{{name}}"]["get"]["parameters"]:
+            if parameter["name"] == "name":
+                parameter["schema"]["enum"] = sorted(services.REPORTS)
+
     @api_expose("/<name>", methods=["GET"])
     @protect()
     @safe
     @permission_name("get")
     def get(self, name):
-        """A report as {"columns", "rows", "totals"}; with format=xlsx the Excel file of the same figures."""
+        """A report as {"columns", "rows", "totals"}; with format=xlsx the Excel file of the same figures.
+        ---
+        get:
+          summary: A statistics report (API.md, Statistics)
+          parameters:
+          - {in: path, name: name, required: true, schema: {type: string}}
+          - {in: query, name: period, schema: {type: string, enum: [day, month, quarter, year]}}
+          - {in: query, name: start, schema: {type: string, format: date}}
+          - {in: query, name: end, schema: {type: string, format: date}}
+          - {in: query, name: salesperson_id, schema: {type: integer, minimum: 1}}
+          - {in: query, name: region_id, schema: {type: integer, minimum: 1}}
+          - {in: query, name: category_id, schema: {type: integer, minimum: 1}}
+          - {in: query, name: format, schema: {type: string, enum: [xlsx]}}
+          responses:
+            200:
+              description: The figures; money and quantities as decimal text
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      columns: {type: array, items: {type: object}}
+                      rows: {type: array, items: {type: object}}
+                      totals: {type: object, nullable: true}
+                      notes: {type: array, items: {type: string}}
+                application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:
+                  schema: {type: string, format: binary}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            422: {$ref: '#/components/responses/422'}
+        """
         report = services.REPORTS.get(name)
         if report is None:
             return self.response(404, message=gettext("There is no report “%(name)s”.", name=name))

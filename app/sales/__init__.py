@@ -14,6 +14,7 @@ DOC_ACCESS = {
     "Executive": READ,
 }
 ORDER_ACCESS = {**DOC_ACCESS, "WarehouseKeeper": READ}
+QUOTE_ACCESS = {**DOC_ACCESS, "Admin": WRITE, "SalesManager": WRITE}  # quotations are not approved
 LINE_ACCESS = {role: READ for role in ORDER_ACCESS}
 MONEY_READ = {"Admin": READ, "SalesManager": READ, "Salesperson": READ, "Finance": READ, "Executive": READ}
 RECEIPT_ACCESS = {**MONEY_READ, "Admin": WRITE, "SalesManager": WRITE, "Salesperson": WRITE, "Finance": WRITE}
@@ -92,7 +93,7 @@ def register(appbuilder) -> None:
     ch = {"category": "Channel Customers", "category_label": _("Channel Customers"), "category_icon": "fa-handshake-o"}
     base = {"category": "Base Data", "category_label": _("Base Data"), "category_icon": "fa-database"}
     pages = [
-        (views.QuotationView, "Quotations", _("Quotations"), "fa-file-o", DOC_ACCESS, api.QuotationApi, sales),
+        (views.QuotationView, "Quotations", _("Quotations"), "fa-file-o", QUOTE_ACCESS, api.QuotationApi, sales),
         (
             views.SalesOrderView,
             "Sales Orders",

@@ -163,6 +163,7 @@ class Quotation(NumberedMixin, SalesDocumentMixin, Model):
 
 class QuotationLine(PromotedLineMixin, Model):
     __tablename__ = "quotation_line"
+    __audit__ = True
     quotation_id = Column(Integer, ForeignKey("quotation.id", ondelete="CASCADE"), nullable=False, index=True)
     quotation = relationship("Quotation", back_populates="lines")
 
@@ -462,6 +463,7 @@ class SalesInvoice(OwnedMixin, TimestampMixin, Model):
 
 class SalesInvoiceLine(Model):
     __tablename__ = "sales_invoice_line"
+    __audit__ = True
     id = Column(Integer, primary_key=True)
     invoice_id = Column(Integer, ForeignKey("sales_invoice.id", ondelete="CASCADE"), nullable=False, index=True)
     invoice = relationship("SalesInvoice", back_populates="lines")

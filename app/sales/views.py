@@ -26,6 +26,7 @@ from app.core.documents import (
 )
 from app.core.errors import BusinessError
 from app.core.formatting import format_money, local_today
+from app.core.printing import MONEY, PrintableMixin, PrintColumn, PrintDocument, party_contact, person, priced_lines
 from app.core.scope import get_in_scope
 from app.core.validation import parse_id
 from app.core.views import BaseModelView
@@ -225,6 +226,7 @@ class QuotationView(PricedLinesMixin, LinesFormMixin, DocumentViewMixin, BaseMod
                     "fa-exchange",
                     url=self.action_url("convert", item.id),
                     style="primary",
+                    confirm=_("Convert this quotation to an order? The quotation can no longer be changed."),
                 )
             )
         if item.order_id:
@@ -281,7 +283,9 @@ class OrderColumnsMixin:
             self.formatters_columns[key] = format_money
 
 
-class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, WorkflowViewMixin, BaseModelView):
+class SalesOrderView(
+    PrintableMixin, OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, WorkflowViewMixin, BaseModelView
+):
     class_permission_name = "SalesOrder"
     title = _("Sales Orders")
     list_columns = [
@@ -570,6 +574,27 @@ class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, Workfl
     def document_sections(self, item):
         return [section(db.session, item) for section in current_app.extensions.get("sales_order_sections", [])]
 
+    def print_content(self, item):
+        columns, rows = priced_lines(item.lines)
+        return PrintDocument(
+            title=_("Sales Order"),
+            number=item.number,
+            doc_date=item.doc_date,
+            columns=columns,
+            rows=rows,
+            fields=customer_fields(item.end_customer)
+            + [
+                (_("Project"), item.project_name),
+                (_("Channel"), item.channel.name if item.channel else None),
+                (_("Salesperson"), person(item.owner)),
+                (_("Payment Terms"), item.payment_term.name if item.payment_term else None),
+                (_("Due Date"), item.due_date.isoformat() if item.due_date else None),
+            ],
+            amount=item.total_amount,
+            signatures=[_("Prepared by"), _("Reviewed by"), _("Customer (signature and seal)")],
+            note=item.note,
+        )
+
     @fab_action("apply_commission", _("Apply for Commission"), None, "fa-percent", multiple=False)
     def apply_commission(self, item):
         item = item[0] if isinstance(item, list) else item
@@ -592,6 +617,7 @@ class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, Workfl
             title=gettext("Cancel order"),
             done=gettext("Order cancelled."),
             required=False,
+            confirm=gettext("Cancel this order? This cannot be undone."),
         )
 
     @expose("/credit_override/<int:pk>", methods=["GET", "POST"])
@@ -604,6 +630,17 @@ class SalesOrderView(OrderColumnsMixin, PricedLinesMixin, LinesFormMixin, Workfl
             done=gettext("Credit override recorded."),
             required=True,
         )
+
+
+def customer_fields(customer) -> list[tuple]:
+    """The customer block of a printed sales document: name, contact, phone, address."""
+    contact, phone = party_contact(customer)
+    return [
+        (_("End Customer"), customer.name if customer else None),
+        (_("Contacts"), contact),
+        (_("Phone"), phone),
+        (_("Address"), customer.address if customer else None),
+    ]
 
 
 class FilterReceivable(BaseFilter):
@@ -815,7 +852,7 @@ class MoneyDocView(BaseModelView):
         return redirect(url_for(f"{self.endpoint}.list"))
 
 
-class ReceiptView(MoneyDocView):
+class ReceiptView(PrintableMixin, DocumentViewMixin, MoneyDocView):
     datamodel = SQLAInterface(m.Receipt)
     class_permission_name = "Receipt"
     title = _("Receipts")
@@ -859,6 +896,31 @@ class ReceiptView(MoneyDocView):
 
     def pre_delete(self, item):
         services.delete_receipt(db.session, item, g.user)
+
+    def print_content(self, item):
+        order = item.order
+        discount = item.discount_amount or 0
+        return PrintDocument(
+            title=_("Receipt Slip"),
+            number=item.number,
+            doc_date=item.doc_date,
+            columns=[
+                PrintColumn(_("Sales Order")),
+                PrintColumn(_("Project")),
+                PrintColumn(_("Contract Amount"), MONEY),
+                PrintColumn(_("Payment Method")),
+                PrintColumn(_("Amount"), MONEY, total=True),
+            ],
+            rows=[[order.number, order.project_name, order.total_amount, item.method_label, item.amount]],
+            fields=customer_fields(order.end_customer)
+            + [
+                (_("Salesperson"), person(item.owner)),
+                (_("Cash Discount"), format_money(discount) if discount else None),
+            ],
+            amount=item.amount,
+            signatures=[_("Prepared by"), _("Cashier"), _("Paid by (signature)")],
+            note=item.note,
+        )
 
 
 class RefundView(MoneyDocView):
@@ -1361,7 +1423,16 @@ class RebateView(WorkflowViewMixin, BaseModelView):
     def document_buttons(self, item):
         buttons = self.workflow_buttons(item)
         if item.status == workflow.APPROVED and item.unsettled_amount > services.HALF_CENT and self.may("settle"):
-            buttons.append(self.button("settle", _("Credit to Receivables"), "fa-check", style="primary"))
+            buttons.append(
+                self.button(
+                    "settle",
+                    _("Credit to Receivables"),
+                    "fa-check",
+                    url=self.action_url("settle", item.id),
+                    style="primary",
+                    confirm=_("Credit this rebate to the customer's receivables? This cannot be undone."),
+                )
+            )
         return buttons
 
     @fab_action("settle", _("Credit to Receivables"), None, "fa-check", multiple=False)

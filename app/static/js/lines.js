@@ -4,7 +4,9 @@
   var table = document.getElementById("doc-lines");
   if (!table) { return; }
   var body = table.tBodies[0];
+  var form = table.closest("form") || document;
   var priceUrl = table.getAttribute("data-price-url");
+  var totalCell = document.getElementById("doc-total");
 
   function num(v) {
     var n = parseFloat(String(v || "").replace(/,/g, ""));
@@ -14,6 +16,10 @@
     return "¥" + n.toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
   function field(row, kind) { return row.querySelector(".line-" + kind); }
+  function value(row, kind) { var el = field(row, kind); return el ? el.value : ""; }
+  function promotionOf(row) { return row.querySelector("[name$='-promotion_id']"); }
+  // what the server priced a suggested line from: its amount stands while these are unchanged
+  function pricedFrom(row) { return [value(row, "qty"), value(row, "money"), value(row, "percent")].join("|"); }
 
   function renumber() {
     Array.prototype.forEach.call(body.rows, function (row, i) {
@@ -26,40 +32,69 @@
   function recalc() {
     var total = 0;
     Array.prototype.forEach.call(body.rows, function (row) {
-      var qty = field(row, "qty") ? num(field(row, "qty").value) : 1;  // lines without a quantity: the amount itself
-      var price = num(field(row, "money") && field(row, "money").value);
-      var disc = num(field(row, "percent") && field(row, "percent").value);
+      var cell = row.querySelector(".line-amount");
+      if (!cell) { return; }  // a document without prices (stock): nothing to add up
+      var qty = field(row, "qty") ? num(value(row, "qty")) : 1;  // lines without a quantity: the amount itself
+      var price = num(value(row, "money")), disc = num(value(row, "percent"));
       var amount = Math.round(qty * price * (100 - disc)) / 100;
+      // a promotion may price the line exactly (buy N get M): the server's amount while nothing changed
+      if (row.dataset.serverAmount && row.dataset.pricedFrom === pricedFrom(row)) {
+        amount = num(row.dataset.serverAmount);
+      }
       total += amount;
-      row.querySelector(".line-amount").textContent = qty && price ? money(amount) : "";
+      cell.textContent = qty && price ? money(amount) : "";
     });
-    document.getElementById("doc-total").textContent = money(total);
+    if (totalCell) { totalCell.textContent = money(total); }
   }
+
   function suggest(row) {
-    var product = field(row, "product"), qty = field(row, "qty"), price = field(row, "money");
+    var product = field(row, "product"), price = field(row, "money");
     if (!priceUrl || !product || !product.value || !price || price.dataset.touched) { return; }
     var customer = document.getElementById("end_customer"), day = document.getElementById("doc_date");
     var url = priceUrl + "?product=" + encodeURIComponent(product.value) +
-      "&qty=" + encodeURIComponent(qty ? qty.value : "") +
+      "&qty=" + encodeURIComponent(value(row, "qty")) +
       "&end_customer=" + encodeURIComponent(customer ? customer.value : "") +
       "&date=" + encodeURIComponent(day ? day.value : "");
-    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
+    // only the latest request of a row counts: an earlier answer arriving late must not overwrite it
+    var ticket = String(Number(row.dataset.ticket || 0) + 1);
+    row.dataset.ticket = ticket;
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
-        if (!data || !data.price) { return; }
+        if (!data || !data.price || row.dataset.ticket !== ticket || !row.parentNode) { return; }
+        if (price.dataset.touched) { return; }  // typed in while the answer was on its way
         price.value = data.price;
-        // a promotion brings its discount and is named on the line; without one, a suggested discount is undone
-        var disc = field(row, "percent"), promo = row.querySelector("[name$='-promotion_id']");
-        if (disc && (data.promotion_id || disc.dataset.suggested)) {
-          disc.value = data.promotion_id ? data.discount : "";
-          disc.dataset.suggested = data.promotion_id ? "1" : "";
+        var disc = field(row, "percent"), promo = promotionOf(row);
+        // a promotion brings its discount and is named on the line, unless the discount was typed in by hand
+        var withPromotion = Boolean(data.promotion_id) && !(disc && disc.dataset.touched);
+        if (disc && !disc.dataset.touched && (withPromotion || disc.dataset.suggested)) {
+          disc.value = withPromotion ? data.discount : "";
+          disc.dataset.suggested = withPromotion ? "1" : "";
         }
-        if (promo) { promo.value = data.promotion_id ? String(data.promotion_id) : ""; }
+        if (promo) { promo.value = withPromotion ? String(data.promotion_id) : ""; }
+        if (withPromotion) {
+          row.dataset.serverAmount = data.amount;
+          row.dataset.pricedFrom = pricedFrom(row);
+        } else {
+          delete row.dataset.serverAmount;
+        }
         recalc();
-      });
+      })
+      .catch(function () { /* no suggestion: the user types the price, or the server fills a blank one */ });
+  }
+  function suggestAll() {
+    Array.prototype.forEach.call(body.rows, suggest);
   }
 
   body.addEventListener("input", function (e) {
-    if (e.target.classList.contains("line-money")) { e.target.dataset.touched = "1"; }
+    var el = e.target;
+    if (el.classList.contains("line-money") || el.classList.contains("line-percent")) {
+      // a price or discount typed in prices the line by hand: no promotion decides it any more
+      el.dataset.touched = "1";
+      var row = el.closest("tr"), promo = promotionOf(row);
+      if (promo && promo.value) { promo.value = ""; }
+      delete row.dataset.serverAmount;
+    }
     recalc();
   });
   body.addEventListener("change", function (e) {
@@ -67,27 +102,42 @@
     if (e.target.classList.contains("line-product") || e.target.classList.contains("line-qty")) { suggest(row); }
     recalc();
   });
+  // the customer or the date decide price lists and promotions: suggested prices follow them
+  form.addEventListener("change", function (e) {
+    if (e.target.id === "end_customer") { suggestAll(); }
+  });
+  // the date picker announces a picked date as a jQuery event only (a typed date reaches jQuery too)
+  if (window.jQuery) { window.jQuery(form).on("change", "#doc_date", suggestAll); }
   body.addEventListener("click", function (e) {
     var btn = e.target.closest(".line-remove");
     if (!btn) { return; }
-    if (body.rows.length > 1) { btn.closest("tr").remove(); } else {
-      Array.prototype.forEach.call(btn.closest("tr").querySelectorAll("input, select"), function (el) { el.value = ""; });
-      if (window.AppPickers) { window.AppPickers.refresh(btn.closest("tr")); }
+    var row = btn.closest("tr");
+    if (body.rows.length > 1) { row.remove(); } else {
+      clearRow(row);
+      if (window.AppPickers) { window.AppPickers.refresh(row); }
     }
     renumber(); recalc();
   });
+  function clearRow(row) {
+    Array.prototype.forEach.call(row.querySelectorAll("input, select"), function (el) {
+      el.value = "";
+      delete el.dataset.touched;
+      delete el.dataset.suggested;
+    });
+    ["ticket", "serverAmount", "pricedFrom"].forEach(function (key) { delete row.dataset[key]; });
+    var cell = row.querySelector(".line-amount");
+    if (cell) { cell.textContent = ""; }
+  }
   document.getElementById("line-add").addEventListener("click", function () {
     var row = body.rows[body.rows.length - 1].cloneNode(true);
-    Array.prototype.forEach.call(row.querySelectorAll("input, select"), function (el) {
-      el.value = ""; delete el.dataset.touched;
-    });
+    clearRow(row);
     body.appendChild(row);
     // the product picker of the copied row is a copy of the other row's Select2: give the new row its own
     if (window.AppPickers) { window.AppPickers.adoptClone(row); }
     renumber(); recalc();
   });
-  Array.prototype.forEach.call(body.querySelectorAll(".line-money"), function (el) {
-    if (el.value) { el.dataset.touched = "1"; }  // a price already entered is never overwritten
+  Array.prototype.forEach.call(body.querySelectorAll(".line-money, .line-percent"), function (el) {
+    if (el.value) { el.dataset.touched = "1"; }  // a price or discount already entered is never overwritten
   });
   recalc();
 }());
