@@ -81,6 +81,9 @@ class Config:
     EXCEL_IMPORT_MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
+    # Number of reverse proxies (nginx) in front of the app whose X-Forwarded-* headers are trusted (README)
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+
     # 数据备份: where `flask backup create` and the backup page write their files (README "数据备份 / Backup")
     BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE_DIR / "backups")
 

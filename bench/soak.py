@@ -369,9 +369,9 @@ class Traffic:
 
     REPORTS = ["sales_amount", "receivables_aging", "top_customers", "target_achievement", "stock_in_out", "profit"]
 
-    def __init__(self, base: str, world: dict, seconds: float, clients: int, seed: int = 1) -> None:
+    def __init__(self, base: str, world: dict, seconds: float, clients: int, seed: int | None = None) -> None:
         self.base, self.world, self.seconds, self.clients = base, world, seconds, clients
-        self.rnd = random.Random(seed)
+        self.rnd = random.Random(seed)  # unseeded by default: a rerun on the same database makes new names
         self.lock = threading.Lock()
         self.statuses: Counter = Counter()
         self.by_kind: dict[str, Counter] = defaultdict(Counter)

@@ -223,7 +223,7 @@ def test_a_kill_in_the_middle_of_a_large_import_leaves_all_of_it_or_none(world, 
     engine = _engine()
     srv = server
     clerk = _healthy(srv, "admin")
-    # a whole import first: that the server takes one at all, and how long the database part lasts
+    # a whole import first: that the server takes one at all, and how long one lasts
     files = {r: _customers_xlsx(f"断电导入{r}", CUSTOMERS) for r in range(ROUNDS + 1)}
     out: dict = {}
     _upload(clerk, files[ROUNDS], "whole.xlsx", out)

@@ -78,16 +78,24 @@ def api_login(client, username: str, password: str):
 
 def move_failures_back(app, user_id: int, minutes: int) -> None:
     """What waiting looks like to the database: the recorded failure times lie further in the past."""
+    from sqlalchemy import text
+
     from app.core.audit import AuditLog
     from app.extensions import db
 
     with app.app_context():
         rows = (
-            db.session.query(AuditLog).filter_by(table_name="ab_user", row_id=str(user_id), action="login_failed").all()
+            db.session.query(AuditLog.id, AuditLog.at)
+            .filter_by(table_name="ab_user", row_id=str(user_id), action="login_failed")
+            .all()
         )
         assert rows
-        for row in rows:
-            row.at -= dt.timedelta(minutes=minutes)
+        # the log refuses changes through the ORM (append-only); the test plays the clock with plain SQL
+        for row_id, at in rows:
+            db.session.execute(
+                text("UPDATE audit_log SET at = :at WHERE id = :id"),
+                {"at": at - dt.timedelta(minutes=minutes), "id": row_id},
+            )
         db.session.commit()
         db.session.remove()
 
@@ -740,3 +748,18 @@ def test_debug_is_off_unless_asked(app):
         assert app.debug is False
     run_py = (ROOT / "run.py").read_text()
     assert "use_debugger=app.debug" in run_py
+
+
+@pytest.mark.parametrize("proxies, expected", [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_client_address_behind_a_proxy_only_when_configured(proxies, expected):
+    """X-Forwarded-For counts only with PROXY_FIX_X_FOR (a client could send it itself)."""
+    from flask import Flask, request
+
+    from app.core import production
+
+    app = Flask(__name__)
+    app.config["PROXY_FIX_X_FOR"] = proxies
+    production.install(app)
+    app.add_url_rule("/ip", "ip", lambda: request.remote_addr)
+    resp = app.test_client().get("/ip", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert resp.get_data(as_text=True) == expected

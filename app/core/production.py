@@ -8,6 +8,14 @@ STATIC_PREFIXES = ("/static/", "/appbuilder/static/", "/vendor/")
 
 
 def install(app) -> None:
+    # Behind nginx the client's address arrives in X-Forwarded-For: trust exactly the configured number of proxies
+    # (the audit log's IP and the per-IP login limit would otherwise all be nginx's address); 0 trusts none, since a
+    # client can send the header itself
+    proxies = int(app.config.get("PROXY_FIX_X_FOR", 0) or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config.setdefault(
         "COMPRESS_MIMETYPES",
         ["text/html", "text/css", "application/javascript", "text/javascript", "application/json", "image/svg+xml"],

@@ -63,7 +63,7 @@ def _e2e_config(url: str, instance_dir: Path):
     return E2EConfig()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down when the e2e tests are done
 def live_server(tmp_path_factory):
     reason = _missing_browser()
     if reason:
@@ -96,7 +96,7 @@ def live_server(tmp_path_factory):
 # ------------------------------------------------------------------ the browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(live_server):
     from playwright.sync_api import sync_playwright
 
@@ -218,7 +218,7 @@ class Browse:
             context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _logins():
     return {}  # username → storage state: each user signs in once per run
 

@@ -98,7 +98,9 @@
     recalc();
   });
   body.addEventListener("change", function (e) {
-    var row = e.target.closest("tr");
+    var row = e.target.closest("tr"), qty = field(row, "qty");
+    // a product just chosen counts once until a quantity is typed (the price may depend on the quantity)
+    if (e.target.classList.contains("line-product") && e.target.value && qty && !qty.value.trim()) { qty.value = "1"; }
     if (e.target.classList.contains("line-product") || e.target.classList.contains("line-qty")) { suggest(row); }
     recalc();
   });
