@@ -257,6 +257,11 @@ def _verdict(check: Check, role: str, allowed: bool, resp) -> str | None:
 
 
 def test_every_endpoint_as_every_role(app, plan, matrix, as_user, api_token, client, capsys):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip(
+            "walked once, on SQLite: FAB decides allow/deny in Python from the same role tables on every database "
+            "(the roles-equal-the-matrix test runs here; the scope SQL runs per database in test_scope/test_no_leaks)"
+        )
     checks, _ = plan
     clients = {ANONYMOUS: (client, None)}
     for role, username in ROLE_USERS.items():
