@@ -198,6 +198,13 @@ def _insert(conn, entries: list[tuple[str, str, str | None, dict | None, dict | 
 
 def record(session, action: str, obj, before: dict | None = None, after: dict | None = None) -> None:
     """Record a business action (e.g. a workflow transition) that is not a plain column change."""
+    record_event(session, action, obj.__tablename__, _pk(obj), before, after)
+
+
+def record_event(
+    session, action: str, table_name: str, row_id: str | None, before: dict | None = None, after: dict | None = None
+) -> None:
+    """Record an action on something that is not a mapped row (a backup file made or downloaded)."""
     uid, uname, ip = _actor()
     session.add(
         AuditLog(
@@ -205,8 +212,8 @@ def record(session, action: str, obj, before: dict | None = None, after: dict | 
             username=uname,
             ip=ip,
             action=action,
-            table_name=obj.__tablename__,
-            row_id=_pk(obj),
+            table_name=table_name,
+            row_id=row_id,
             before=_dumps(before),
             after=_dumps(after),
         )

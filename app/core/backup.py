@@ -683,20 +683,9 @@ RESTORERS: dict[str, Callable] = {"sqlite": _restore_sqlite, "postgresql": _rest
 
 def record_event(session, action: str, info: BackupInfo) -> None:
     """An audit entry for a backup made or downloaded from the page (restores run on the server's command line)."""
-    from app.core.audit import AuditLog, _actor
+    from app.core import audit
 
-    uid, uname, ip = _actor()
     after = {"file": info.name, "size": info.size}
     if info.manifest:
         after.update(revision=info.manifest.get("revision"), sha256=info.manifest.get("sha256"))
-    session.add(
-        AuditLog(
-            user_id=uid,
-            username=uname,
-            ip=ip,
-            action=action,
-            table_name="backup",
-            row_id=info.name[:64],
-            after=json.dumps(after, ensure_ascii=False),
-        )
-    )
+    audit.record_event(session, action, "backup", info.name[:64], after=after)
