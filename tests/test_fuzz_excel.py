@@ -322,6 +322,53 @@ def test_two_million_rows_are_refused_in_bounded_memory(app, db, admin, url):
     assert growth < 64, f"{growth:.0f} MB"
 
 
+FAR_CELLS = {
+    # two cells: calamine's grid from A1 to XFD100000 asked for 52 GB and aborted the process
+    "two far cells": (b'<row r="100000"><c r="XFD100000"><v>1</v></c></row>', "XFD100000"),
+    # cells without references are placed one after the other: a row of 16,384 makes the grid that wide
+    "cells without references": (
+        b'<row r="2">' + b"<c><v>1</v></c>" * 16384 + b'</row><row r="150000"><c r="A150000"><v>1</v></c></row>',
+        "XFD150000",
+    ),
+    # a ">" inside a quoted attribute and the reference in single quotes, later in the tag
+    "quoted attributes": (b'<row r="2"><c foo=">" r=\'XFD99999\'><v>1</v></c></row>', "XFD99999"),
+    # prefixed tags (calamine reads tags by their local name)
+    "prefixed tags": (b'<x:row r="2"><x:c r="XFD50000"><x:v>1</x:v></x:c></x:row>', "XFD50000"),
+    # a row number of 5,000 digits (int() refuses to read it)
+    "absurd row number": (b'<row r="2"><c r="B' + b"9" * 5000 + b'"><v>1</v></c></row>', "B1000000000"),
+}
+
+
+@pytest.mark.parametrize("case", FAR_CELLS)
+def test_far_cells_are_refused_in_bounded_memory(app, db, admin, case):
+    """A few hundred bytes whose cells lie far apart: refused by the extent check before calamine builds its dense
+    grid (which needs 32 bytes for every cell between the first and the last)."""
+    body, cell = FAR_CELLS[case]
+    data = workbook_with_sheet(SHEET_HEAD, body, 1, SHEET_TAIL)
+    before = counts(db)
+    answer = {}
+    growth = peak_growth_mb(lambda: answer.setdefault("resp", upload(admin, data)))
+    refused(
+        app,
+        db,
+        answer["resp"],
+        before,
+        "The sheet reaches cell %(cell)s: too large to import. Delete the rows and columns after the data (or split "
+        "the file) and upload again.",
+        cell=cell,
+    )
+    assert growth < 64, f"{growth:.0f} MB"
+
+
+def test_wide_sheet_within_the_budget_is_read(app, db, admin, uid):
+    """Values past column Z take the exact path and pass when the grid is small: here the header is then judged
+    (an unknown column), not the size."""
+    before = counts(db)
+    header = ["型号", "产品名称"] + [f"列{i}" for i in range(30)]
+    message = refused(app, db, upload(admin, sheet([header, [uid("W"), "x"] + ["y"] * 30])), before)
+    assert "列29" in message
+
+
 @pytest.mark.parametrize("url", [PRODUCTS, CUSTOMERS])
 def test_row_limit_boundary_and_formatted_empty_rows(app, db, admin, uid, row_limit, url):
     header = ["型号", "产品名称"] if url == PRODUCTS else ["客户名称", "电话"]

@@ -375,34 +375,52 @@ def _first_sheet_path(zf: zipfile.ZipFile) -> str | None:
 def _check_first_sheet(zf: zipfile.ZipFile, max_rows: int) -> None:
     """Stream the first sheet's XML once, before calamine loads it, keeping one chunk at a time.
 
-    calamine loads a whole sheet before its height is known, so a sheet of millions of rows (within the unpacked
-    size limit) would take memory in proportion: row tags are counted here first, and only past the limit are rows
-    told apart (formatting alone also writes empty rows). calamine also reads a formula without a saved result
-    (as written by programs) and an error value (#DIV/0!) as an empty cell: both are refused rather than imported
-    as blanks."""
+    calamine builds a dense grid from the first to the last cell of the sheet (32 bytes a cell) before its height is
+    known: two cells, at A1 and at XFD100000, ask for 52 GB and abort the process. So the grid's extent is bounded
+    here first: within the row limit, and at most (row limit + 1) × 26 cells plus a margin. The quick path serves
+    files whose cells and rows all start with their reference (every spreadsheet program writes them so): only
+    references past column Z or with as many digits as the row limit are looked at. Anything else (cells without
+    references, prefixed tags, quotes or spaces of another style) is measured tag by tag, as calamine places it.
+    calamine also reads a formula without a saved result (as written by programs) and an error value (#DIV/0!) as an
+    empty cell: both are refused rather than imported as blanks."""
     path = _first_sheet_path(zf)
-    if path is None:
-        return
+    # unusual relationships: calamine finds the sheet its own way, so every XML member is held to the same limits
+    paths = [path] if path is not None else [i.filename for i in zf.infolist() if i.filename.endswith(".xml")]
+    for member in paths:
+        _check_sheet(zf, member, max_rows)
+
+
+def _check_sheet(zf: zipfile.ZipFile, path: str, max_rows: int) -> None:
     limit = max_rows + 1  # + the header row
-    tags, tail, counted = 0, b"", False
-    for chunk in _chunks(zf, path):
-        data = tail + chunk
-        cut = data.rfind(b"c>")  # the end of the last whole cell (</c>, </x:c>): a cell is judged in one piece
-        cut = cut + 2 if cut >= 0 else 0
-        block, tail = data[:cut], data[cut:]
-        tags += block.count(b"<row") + block.count(b":row")  # also <x:row>; <rowBreaks> only errs upwards
-        if tags > limit and not counted:
-            counted = True
-            if _valued_rows(zf, path, limit) > limit:
-                raise BusinessError(
-                    _("The file has more than %(max)s rows; split it into smaller files.", max=max_rows), 400
-                )
+    budget = limit * 26 + 1_000_000  # cells of calamine's grid: 26 columns of the row limit, and room for formatting
+    # a reference past column Z, or with as many digits as the limit
+    # (a literal space: the quick path has every cell and row start with exactly <c r=" or <row r=")
+    far = re.compile(rb' r="((?:[A-Za-z]{2}|[A-Za-z]?\d{%d})[A-Za-z0-9]*)"' % len(str(limit)))
+    # the smallest cell, <c r="A1"/>, takes 11 bytes: a smaller sheet cannot hold more cells than the budget
+    count_cells = zf.getinfo(path).file_size > budget * 11
+    cells, exact = 0, False
+    for block in _blocks(zf, path, b"c>", after=True):  # up to the end of a cell (</c>, </x:c>): judged in one piece
+        prefixed = PREFIXED.search(block) is not None
+        if not exact and (prefixed or OTHER_CELL.search(block) or OTHER_ROW.search(block)):
+            exact = True
+        if not exact:
+            if count_cells:
+                cells += block.count(b'<c r="')
+            for m in far.finditer(block):
+                col, row = _ref_position(m.group(1).decode())
+                if row >= limit or col >= 26:  # from 0: the header is row 0
+                    exact = True
+                    break
+            if cells > budget:
+                exact = True
         if b't="e"' in block and ERROR_CELL.search(block):
             raise BusinessError(
                 _("Some cells show an error (#DIV/0!, #N/A …) instead of a value; correct them and upload again."),
                 400,
             )
-        if (b"<f" in block or b":f" in block) and any(_uncached_formula(cell) for cell in block.split(b"c>")):
+        if (b"<f" in block or (prefixed and b":f" in block)) and any(
+            _uncached_formula(cell) for cell in block.split(b"c>")
+        ):
             raise BusinessError(
                 _(
                     "Some cells hold a formula without a calculated result (the file was not saved by Excel). "
@@ -410,11 +428,64 @@ def _check_first_sheet(zf: zipfile.ZipFile, max_rows: int) -> None:
                 ),
                 400,
             )
+    if exact:
+        _check_extent(zf, path, limit, budget)
 
 
+# a cell or row not starting with its reference (two patterns: one beginning "<" would stop at every tag)
+OTHER_CELL = re.compile(rb'<c(?! r=")[\s>/]')
+OTHER_ROW = re.compile(rb'<row(?! r=")[\s>/]')
+PREFIXED = re.compile(rb":(?:c|row|f)[\s>/]")  # <x:c …>: calamine reads tags by their local name
 ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="e"')
 FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>[^<]")  # a saved result: <v>2</v>, not openpyxl's <v />
+TAG = re.compile(rb"""<(?:[\w.-]+:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")  # ">" may sit in quotes
+REF = re.compile(rb"""(?:^|\s)r\s*=\s*(["'])\s*([A-Za-z]*)(\d*)\s*\1""")
+
+
+def _ref_position(ref: str) -> tuple[int, int]:
+    """(column, row), both from 0, of a reference like "AB12"; absurdly long ones count as very far."""
+    letters = ref.rstrip("0123456789")
+    col = 0
+    for ch in letters[:8].upper():
+        col = col * 26 + ord(ch) - 64
+    return col - 1, _row_number(ref[len(letters) :]) - 1
+
+
+def _row_number(digits) -> int:
+    return int(digits or 0) if len(digits) <= 9 else 10**9  # int() refuses thousands of digits
+
+
+def _check_extent(zf: zipfile.ZipFile, path: str, limit: int, budget: int) -> None:
+    """Place every row and cell as calamine does (at its reference where there is one, else after the previous) and
+    refuse a sheet whose rows holding values pass the row limit, or whose grid would pass the budget of cells.
+    Rows past the limit that only carry formatting are allowed (spreadsheet programs write them)."""
+    row, col, rows, cols, cells, valued_ok = -1, 0, 0, 0, 0, False
+    for block in _blocks(zf, path, b"<", after=False):  # up to the start of a tag: each tag is judged whole
+        for m in TAG.finditer(block):
+            ref = REF.search(m.group(2))
+            letters, digits = (ref.group(2).decode(), ref.group(3)) if ref else ("", b"")
+            if m.group(1) == b"row":
+                row, col = (_row_number(digits) - 1 if digits else row + 1), 0
+                continue
+            cells += 1
+            col = (_ref_position(letters)[0] if letters else col) + 1
+            rows, cols = max(rows, row + 1, _row_number(digits) if digits else 0), max(cols, col)
+        if rows > limit and not valued_ok:
+            if _valued_rows(zf, path, limit) > limit:
+                raise BusinessError(
+                    _("The file has more than %(max)s rows; split it into smaller files.", max=limit - 1), 400
+                )
+            valued_ok = True
+        if cells > budget or rows * cols > budget:
+            raise BusinessError(
+                _(
+                    "The sheet reaches cell %(cell)s: too large to import. Delete the rows and columns after the "
+                    "data (or split the file) and upload again.",
+                    cell=_cell_name(rows - 1, cols - 1),
+                ),
+                400,
+            )
 
 
 def _uncached_formula(cell: bytes) -> bool:
@@ -448,6 +519,23 @@ def _chunks(zf: zipfile.ZipFile, path: str, size: int = 1 << 20) -> Iterator[byt
     with zf.open(path) as stream:
         while chunk := stream.read(size):
             yield chunk
+
+
+def _blocks(zf: zipfile.ZipFile, path: str, sep: bytes, after: bool) -> Iterator[bytes]:
+    """The member in blocks of about a megabyte, each cut at the last `sep` it holds (just after or just before it),
+    so that what lies between two separators is never split; the rest of the member comes last."""
+    tail = b""
+    for chunk in _chunks(zf, path):
+        data = tail + chunk
+        cut = data.rfind(sep)
+        if cut < 0 and len(data) < 8 << 20:  # no separator yet: read on (a bounded amount)
+            tail = data
+            continue
+        cut = len(data) if cut < 0 else cut + len(sep) if after else cut
+        yield data[:cut]
+        tail = data[cut:]
+    if tail:
+        yield tail
 
 
 def map_headers(spec: ImportSpec, header: list[str]) -> dict[int, Field]:
@@ -568,6 +656,37 @@ def _remembered(lookup):
     return find
 
 
+def _converter(f: Field, lookup=None) -> Callable:
+    """parse_value() for one column of an import, quicker on the cells of a large file: text is checked inline, and
+    any other kind converts each distinct cell once (a column repeats its amounts, dates and names of categories).
+    Whatever the quick path does not settle goes to parse_value(), so both give the same values and messages."""
+    normalize = unicodedata.normalize
+    if f.kind == TEXT and f.lookup is None:
+        limit = f.max_length or float("inf")
+
+        def text(raw):
+            if raw.__class__ is str:
+                value = normalize("NFKC", raw).strip()
+                if value and len(value) <= limit:
+                    return value
+            return parse_value(f, raw)
+
+        return text
+    done: dict = {}
+
+    def remembered(raw):
+        key = (raw.__class__, raw)  # the class too: 1, 1.0 and True are equal keys of a dict
+        try:
+            return done[key]
+        except KeyError:
+            value = done[key] = parse_value(f, raw, lookup)  # a RowError is not remembered: raised each time
+            return value
+        except TypeError:  # an unhashable cell value
+            return parse_value(f, raw, lookup)
+
+    return remembered
+
+
 def run_import(spec: ImportSpec, data: bytes, session, max_rows: int, max_unzipped: int) -> ImportResult:
     """Validate every row, then write all of them in one transaction, or nothing."""
     header, rows = read_rows(data, max_rows, max_unzipped)
@@ -576,15 +695,15 @@ def run_import(spec: ImportSpec, data: bytes, session, max_rows: int, max_unzipp
     result = ImportResult()
     seen: dict[str, dict] = {k: {} for k in spec.unique_keys}
     parsed: list[tuple[int, dict]] = []
-    columns = [(idx, f, f.key, lookups.get(f.key)) for idx, f in mapping.items()]
+    columns = [(idx, f.key, _converter(f, lookups.get(f.key))) for idx, f in mapping.items()]
     for excel_row, row in enumerate(rows, start=2):
         result.total += 1
         values: dict = {}
         row_ok = True
         width = len(row)
-        for idx, f, key, lookup in columns:
+        for idx, key, convert in columns:
             try:
-                values[key] = parse_value(f, row[idx] if idx < width else None, lookup)
+                values[key] = convert(row[idx] if idx < width else None)
             except RowError as e:
                 result.errors.append((excel_row, str(e.column), str(e.message)))
                 row_ok = False
