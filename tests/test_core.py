@@ -4,6 +4,7 @@
 import datetime as dt
 import json
 import random
+import re
 import threading
 from decimal import Decimal
 
@@ -666,3 +667,31 @@ def test_page_delete_of_used_entry_refused_in_chinese(app, as_user, used_unit):
     with app.app_context():
         assert db.session.get(Unit, used_unit) is not None
         db.session.remove()
+
+
+def test_list_count_stops_at_the_limit_and_the_api_count_stays_exact(app, db, client, as_user, api_token, uid):
+    """Past LIST_COUNT_LIMIT a list page shows "N+" (and still pages); the API's count is always exact."""
+    from app.base_data.models import Unit
+
+    marker = uid("CNT")
+    db.session.add_all([Unit(name=f"{marker}-{i}") for i in range(3)])
+    db.session.commit()
+    admin = as_user("admin")
+    token = api_token("admin")
+    old = app.config["LIST_COUNT_LIMIT"]
+
+    def shown() -> str:
+        page = admin.get(f"/unitview/list/?_flt_0_name={marker}&psize_UnitView=2")
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert text.count(f"{marker}-") == 2  # one page of two
+        return re.search(r"</strong>\s*([\d,+]+)\s*</div>", text).group(1)
+
+    try:
+        for limit, expected in ((2, "2+"), (3, "3"), (0, "3")):
+            app.config["LIST_COUNT_LIMIT"] = limit
+            assert shown() == expected
+            answer = client.get(f"/api/v1/unit/?q=(filters:!((col:name,opr:sw,value:'{marker}')))", headers=token)
+            assert answer.status_code == 200 and answer.json["count"] == 3
+    finally:
+        app.config["LIST_COUNT_LIMIT"] = old

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import re
 
-from flask import abort, flash, has_request_context, jsonify, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, has_request_context, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_babel import gettext, lazy_gettext as _
 from sqlalchemy.exc import OperationalError
@@ -95,6 +96,26 @@ def _blank_none(value):
     return "" if value is None else value
 
 
+class AtLeast(int):
+    """A record count that stopped at the limit: there are more. Paginates as the number, reads "10,000+"."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}+"
+
+
+class ListInterface(SQLAInterface):
+    """The pages' data model: the list's record count stops at LIST_COUNT_LIMIT (the API's counts stay exact)."""
+
+    def query_count(self, query, filters=None, select_columns=None) -> int:
+        limit = current_app.config.get("LIST_COUNT_LIMIT") or 0
+        matching = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+        if limit <= 0:
+            return matching.count()
+        # only the key, unordered, up to one past the limit: an index-only scan that stops early
+        found = matching.with_entities(*self.obj.__mapper__.primary_key).limit(limit + 1).count()
+        return AtLeast(limit) if found > limit else found
+
+
 class ScopedViewMixin:
     """Shared by pages and APIs: scope declarations, owner enforcement, the area's validation rule."""
 
@@ -120,6 +141,8 @@ class BaseModelView(PickerViewMixin, ScopedViewMixin, ModelView):
     choice_fields: dict = {}  # column → {stored value: lazy label}, shown as a select in the forms
 
     def __init__(self, **kwargs):
+        if type(self.datamodel) is SQLAInterface:  # what each page declares: its list counts as above
+            self.datamodel = ListInterface(self.datamodel.obj, self.datamodel._session)
         self._declare()
         # FAB's file download serves UPLOAD_FOLDER, which no model here uses: the route could only fail (a 500)
         self.exclude_route_methods = set(self.exclude_route_methods) | {"download"}
