@@ -120,7 +120,9 @@ class SalesDocumentMixin(OwnedMixin, TimestampMixin):
 
     __audit__ = True
     id = Column(Integer, primary_key=True)
-    doc_date = Column(Date, nullable=False, index=True, default=local_today)  # the day in China
+    # indexed with id (below): lists sort by date and then by id, and PostgreSQL's index on the date alone made
+    # the newest page read and sort the whole newest day (6.5 ms of a page at a million orders, 0.3 ms with id)
+    doc_date = Column(Date, nullable=False, default=local_today)  # the day in China
     project_name = Column(String(128), index=True)
     total_amount = Money(nullable=False, default=ZERO)
     note = Column(Text)
@@ -128,6 +130,10 @@ class SalesDocumentMixin(OwnedMixin, TimestampMixin):
     @declared_attr
     def end_customer_id(cls):
         return Column(Integer, ForeignKey("end_customer.id"), nullable=False, index=True)
+
+    @classmethod
+    def date_index(cls, table: str) -> Index:
+        return Index(f"ix_{table}_doc_date", "doc_date", "id")
 
     @declared_attr
     def end_customer(cls):
@@ -148,6 +154,7 @@ class SalesDocumentMixin(OwnedMixin, TimestampMixin):
 class Quotation(NumberedMixin, SalesDocumentMixin, Model):
     __tablename__ = "quotation"
     __doc_prefix__ = "BJ"
+    __table_args__ = (SalesDocumentMixin.date_index("quotation"),)
     valid_until = Column(Date)
     status = Column(String(16), nullable=False, default=OPEN, index=True)
     order_id = Column(Integer, ForeignKey("sales_order.id", ondelete="SET NULL"), nullable=True)
@@ -206,6 +213,7 @@ class SalesOrder(NumberedMixin, WorkflowMixin, SalesDocumentMixin, Model):
     )
     # statistics read approved orders by date (and a salesperson's by owner and date)
     __table_args__ = (
+        SalesDocumentMixin.date_index("sales_order"),
         Index("ix_sales_order_status_date", "status", "doc_date"),
         Index("ix_sales_order_owner_status_date", "owner_id", "status", "doc_date"),
     )
