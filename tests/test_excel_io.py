@@ -48,6 +48,26 @@ def test_export_applies_filters_and_order(db, as_user, uid):
     assert ws.cell(row=2, column=price_col + 1).data_type == "n"
 
 
+def test_export_leaves_no_file_behind(db, as_user, uid):
+    """The export is written to a temporary file without a name: nothing stays in the temp folder once sent, whatever
+    the server does with close hooks (a file response's are never run; exports used to pile up there)."""
+    import os
+    import tempfile
+
+    prefix = uid("TMP")
+    _make_products(db, prefix, [(f"{prefix} 甲", "1.00")])
+    client = as_user("admin")
+    folder = tempfile.gettempdir()
+    before = set(os.listdir(folder))
+    resp = client.get(f"/productview/export_xlsx/?_flt_0_model_no={prefix}", buffered=False)
+    assert resp.status_code == 200 and resp.content_length > 0
+    data = b"".join(resp.response)
+    assert len(data) == resp.content_length
+    assert [r[0].value for r in _book(data).active.iter_rows(min_row=2)][:1] == [f"{prefix}-0"]
+    assert not [name for name in set(os.listdir(folder)) - before if name.startswith("export-")]
+    resp.close()
+
+
 def test_export_selected_rows_only(db, as_user, uid):
     prefix = uid("SEL")
     _make_products(db, prefix, [("a", "1"), ("b", "2"), ("c", "3")])

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import queue
 import re
 import tempfile
+import threading
 import unicodedata
 import zipfile
 import zlib
@@ -20,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from itertools import chain
+from itertools import chain, islice
 from operator import itemgetter
+from typing import IO
 from xml.etree import ElementTree as ET
 
 import xlsxwriter
@@ -175,12 +178,54 @@ def _write_cell(ws, r, c, kind, value, formats, yes, no) -> None:
         ws.write_string(r, c, str(value))
 
 
-def xlsx_tempfile(sheet_name: str, columns: list[Column], rows: Iterable) -> tuple[str, int]:
-    """Write to a temporary file (streamed back by the caller) and return its path and row count."""
-    tmp = tempfile.NamedTemporaryFile(prefix="export-", suffix=".xlsx", delete=False)
-    tmp.close()
-    count = write_xlsx(tmp.name, sheet_name, columns, rows)
-    return tmp.name, count
+def read_ahead(rows: Iterable, batch: int = 5000, depth: int = 2) -> Iterator:
+    """The rows of a streamed query, fetched by a thread up to `depth` batches ahead of the writer.
+
+    A server-side cursor makes PostgreSQL produce the next rows only when they are asked for, so an export waited
+    for the server between batches; fetching in a thread (psycopg lets go of the GIL while it waits) lets the
+    server work on the next batch while this one is written. Only the thread touches the query's connection
+    until the rows are done; an error there is raised here; a writer that stops early stops the thread."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def fetch():
+        try:
+            source = iter(rows)
+            while not stop.is_set() and (chunk := list(islice(source, batch))):
+                ready.put(chunk)
+            ready.put(None)
+        except BaseException as e:  # handed to the writer, which raises it
+            ready.put(e)
+
+    worker = threading.Thread(target=fetch, name="export-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while (chunk := ready.get()) is not None:
+            if isinstance(chunk, BaseException):
+                raise chunk
+            yield from chunk
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a fetch waiting to hand over a batch
+            try:
+                ready.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        worker.join()
+
+
+def xlsx_tempfile(sheet_name: str, columns: list[Column], rows: Iterable) -> tuple[IO[bytes], int]:
+    """Write to an anonymous temporary file and return it rewound, with the row count. The file has no name on disk:
+    it is gone once closed, which the response does after sending it (a WSGI server never runs the close hooks of a
+    file response, so an export written under a name stayed in the temp folder: 400 MB for a million orders)."""
+    tmp = tempfile.TemporaryFile(prefix="export-", suffix=".xlsx")
+    try:
+        count = write_xlsx(tmp, sheet_name, columns, rows)
+    except BaseException:
+        tmp.close()
+        raise
+    tmp.seek(0)
+    return tmp, count
 
 
 def xlsx_bytes(sheet_name: str, columns: list[Column], rows: Iterable) -> bytes:
@@ -419,9 +464,11 @@ def _check_extent(zf: zipfile.ZipFile, path: str, max_rows: int) -> None:
     quotes or spaces of another style) is measured tag by tag, as calamine places it."""
     limit = max_rows + 1  # + the header row
     budget = limit * 26 + 1_000_000  # cells of calamine's grid: 26 columns of the row limit, and room for formatting
-    # a reference past column Z, or with as many digits as the limit (a literal space: the quick path has every
-    # cell and row start with exactly <c r=" or <row r=")
-    far = re.compile(rb' r="((?:[A-Za-z]{2}|[A-Za-z]?\d{%d})[A-Za-z0-9]*)"' % len(str(limit)))
+    # a reference past column Z, or a row number from the limit's first digit up (200001: rows 200000 and above;
+    # a literal space: the quick path has every cell and row start with exactly <c r=" or <row r=")
+    digits = str(limit)
+    rows_up = rb"\d{%d,}|[%s-9]\d{%d}" % (len(digits) + 1, digits[0].encode(), len(digits) - 1)
+    far = re.compile(rb' r="((?:[A-Za-z]{2}|[A-Za-z]?(?:%s))[A-Za-z0-9]*)"' % rows_up)
     # the smallest cell, <c r="A1"/>, takes 11 bytes: a smaller sheet cannot hold more cells than the budget
     count_cells = zf.getinfo(path).file_size > budget * 11
     cells = 0
@@ -463,6 +510,7 @@ def _check_values(data: bytes, paths: list[str]) -> None:
                     )
 
 
+# a cell or a row not starting with its reference (two patterns: one beginning "<" would stop at every tag)
 OTHER_CELL = re.compile(rb'<c(?! r=")[\s>/]')
 OTHER_ROW = re.compile(rb'<row(?! r=")[\s>/]')
 PREFIXED = re.compile(rb":(?:c|row|f)[\s>/]")  # <x:c …>: calamine reads tags by their local name

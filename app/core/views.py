@@ -397,14 +397,14 @@ class BaseModelView(PickerViewMixin, ScopedViewMixin, ModelView):
 
         title = str(self.title or self.list_title or self.__class__.__name__)
         rows = itertools.chain(query, self._totals_row(selected_ids))
-        path, _count = excel.xlsx_tempfile(title, self._export_columns(), rows)
+        file, _count = excel.xlsx_tempfile(title, self._export_columns(), rows)
         response = send_file(
-            path,
+            file,
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             as_attachment=True,
             download_name=f"{title}_{local_today():%Y%m%d}.xlsx",
         )
-        response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
+        response.content_length = os.fstat(file.fileno()).st_size  # the download shows its progress
         return response
 
     @expose("/export_xlsx/")

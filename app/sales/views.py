@@ -417,7 +417,7 @@ class SalesOrderView(
         """Rows, not objects: a million lines are read in one streamed SELECT with the names joined in and the
         order's shipped totals as window sums, so the export runs near the speed of writing the file."""
         from flask_appbuilder.security.sqla.models import User
-        from sqlalchemy import Float, select, type_coerce
+        from sqlalchemy import Float, cast, select, type_coerce
         from sqlalchemy.orm import aliased
 
         from app.base_data.models import OrderType, Product
@@ -426,6 +426,13 @@ class SalesOrderView(
         o, ln = m.SalesOrder, m.SalesOrderLine
         customer, channel = aliased(EndCustomer), aliased(ChannelCustomer)
         ids = self._filtered_query(selected_ids).order_by(None).with_entities(o.id)
+
+        def number(column):
+            # numbers go into the sheet as floats anyway: sent as floats by the database, no Decimal is made for
+            # each of millions of values (-7 % on PostgreSQL); SQLAlchemy cannot CAST to a float on MariaDB/MySQL,
+            # where its result processor turns the driver's Decimal into a float instead
+            return type_coerce(column, Float) if db.session.get_bind().dialect.name == "mysql" else cast(column, Float)
+
         stmt = (
             select(
                 o.number,
@@ -439,15 +446,14 @@ class SalesOrderView(
                 ln.line_no,
                 Product.model_no,
                 Product.name,
-                # numbers go into the sheet as floats anyway: skip the Decimal conversion of a million rows
-                type_coerce(ln.qty, Float),
-                type_coerce(ln.unit_price, Float),
-                type_coerce(ln.discount, Float),
-                type_coerce(ln.amount, Float),
-                type_coerce(o.total_amount, Float),
-                type_coerce(o.received_amount - o.refunded_amount, Float),
+                number(ln.qty),
+                number(ln.unit_price),
+                number(ln.discount),
+                number(ln.amount),
+                number(o.total_amount),
+                number(o.received_amount - o.refunded_amount),
                 o.payment_status,
-                type_coerce(ln.shipped_qty, Float),
+                number(ln.shipped_qty),
                 ln.order_id,
             )
             .select_from(ln)
