@@ -275,3 +275,24 @@ def test_customer_import_in_bulk_refuses_duplicates_in_the_file_and_in_the_datab
     assert set(rows) == {a, b} and rows[b].credit_limit == Decimal("200.50") and rows[a].in_pool
     assert rows[a].created_at is not None and rows[a].owner_id is None
     assert db.session.query(AuditLog).filter_by(action="import", table_name="end_customer").count() == before + 1
+
+
+def test_bulk_writer_refused_insert_writes_nothing(app, db, uid):
+    """The database refuses a row in the middle of a bulk import (on SQLite in the thread that inserts while the
+    next rows are made, on PostgreSQL in the COPY): the error reaches the import, and after the rollback none of the
+    rows before it is left."""
+    from app.core.excel import BulkWriter
+    from app.crm.models import EndCustomer
+
+    marker = uid("BW")
+    rows = [{"name": f"{marker}-{i}", "in_pool": True, "credit_limit": 0, "stars": 3} for i in range(25)]
+    rows.insert(17, {"name": None, "in_pool": True, "credit_limit": 0, "stars": 3})  # name is NOT NULL
+    writer = BulkWriter(db.session, EndCustomer, "end_customer")
+    writer.CHUNK = 5  # several batches before and after the bad row
+    with pytest.raises(Exception):  # noqa: B017 — the driver's own error class differs by database
+        for row in rows:
+            writer.add(row)
+        writer.close()
+    writer.abort()
+    db.session.rollback()
+    assert db.session.query(EndCustomer).filter(EndCustomer.name.like(f"{marker}-%")).count() == 0

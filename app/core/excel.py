@@ -888,6 +888,7 @@ class BulkWriter:
         self.processors: dict = {}
         self._copy = None  # (cursor, context, keys, copy) of the open COPY on PostgreSQL
         self.copying = self.dialect.name == "postgresql" and self.dialect.driver == "psycopg"
+        self._inserting = None  # (thread pool, the INSERTs under way) on SQLite
 
     def add(self, values: dict) -> None:
         shape = tuple(values)
@@ -950,6 +951,7 @@ class BulkWriter:
             context.__exit__(None, None, None)
             cursor.close()
         self._flush()
+        self._inserted(last=True)
         if self.count:
             record_bulk(self.session, self.table.name, self.count, self.name)
         return self.count
@@ -960,7 +962,12 @@ class BulkWriter:
         return self.processors[key]
 
     def abort(self) -> None:
-        """Give up an open COPY (the server discards it), so that the transaction can be rolled back."""
+        """Give up an open COPY (the server discards it), or wait for the INSERTs under way, so that the
+        transaction can be rolled back."""
+        try:
+            self._inserted(last=True)
+        except Exception:  # rolled back with the rest
+            pass
         if self._copy is not None:
             cursor, context, _keys, _copy = self._copy
             self._copy = None
@@ -1020,9 +1027,39 @@ class BulkWriter:
         # parameters: 32,766 since 3.32, 999 before
         per = max(1, min(1000, (32766 if sqlite3.sqlite_version_info >= (3, 32) else 999) // width))
         whole = len(params) - len(params) % per
+        work = []
         if whole:
             batch = f"{head}{values}{', '.join([group] * per)}"
-            flat = [tuple(chain.from_iterable(params[i : i + per])) for i in range(0, whole, per)]
-            self.conn.exec_driver_sql(batch, flat)
+            work.append((batch, [tuple(chain.from_iterable(params[i : i + per])) for i in range(0, whole, per)]))
         if whole < len(params):
-            self.conn.exec_driver_sql(sql, params[whole:])
+            work.append((sql, params[whole:]))
+        # SQLite lets go of the GIL while it steps a statement: the rows are inserted by a thread while the next
+        # ones are made here (-0.1 s of 1.3 s for 100k customers). One batch at a time, in order, on the same
+        # connection (the sqlite3 module serializes its use); its error is raised at the next batch or at close()
+        self._inserted()
+        if self._inserting is None:
+            self._inserting = (ThreadPoolExecutor(1, thread_name_prefix="import-insert"), None)
+        pool = self._inserting[0]
+        self._inserting = (pool, pool.submit(self._insert, self.conn.connection.driver_connection, work))
+
+    @staticmethod
+    def _insert(connection, work: list) -> None:
+        cursor = connection.cursor()
+        try:
+            for statement, params in work:
+                cursor.executemany(statement, params)
+        finally:
+            cursor.close()
+
+    def _inserted(self, last: bool = False) -> None:
+        """Wait for the INSERTs under way (raising their error); the last wait also ends the thread."""
+        if self._inserting is None:
+            return
+        pool, under_way = self._inserting
+        self._inserting = None if last else (pool, None)
+        try:
+            if under_way is not None:
+                under_way.result()
+        finally:
+            if last:
+                pool.shutdown()
