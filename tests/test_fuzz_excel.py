@@ -542,3 +542,37 @@ def test_unknown_header_is_refused(app, db, admin, uid):
     before = counts(db)
     message = refused(app, db, upload(admin, sheet([["型号", "产品名称", "颜色"], [uid("UH"), "x", "红"]])), before)
     assert "颜色" in message
+
+
+def test_a_customer_saved_meanwhile_refuses_the_import_with_a_message(app, db, admin, uid, monkeypatch):
+    """A race: after the file was checked against the customers in the database, another user saves one of its
+    customers (same name, same region) before the rows are written. The database refuses the duplicate; the page
+    says someone else changed the same data, and nothing of the file is written (not a 500)."""
+    from sqlalchemy.orm import Session
+
+    from app.base_data.models import Region
+    from app.crm import services
+
+    with app.app_context():
+        some = db.session.query(Region).order_by(Region.id).first()
+        region = db.session.query(Region).filter(Region.name == some.name).order_by(Region.level.desc()).first()
+        region_id, region_name = region.id, region.name
+    marker = uid("RACE")
+    data = sheet([["客户名称", "地区"]] + [[f"{marker}-{i}", region_name] for i in range(30)])
+    checked = services.existing_customers
+
+    def then_someone_saves(model, names):
+        found = checked(model, names)
+        with Session(db.engine) as other:  # another user's request, committed in between
+            other.add(EndCustomer(name=f"{marker}-7", region_id=region_id, in_pool=True))
+            other.commit()
+        return found
+
+    monkeypatch.setattr(services, "existing_customers", then_someone_saves)
+    resp = upload(admin, data, url="/endpoolview/import_xlsx/")
+    assert resp.status_code == 200, resp.status_code
+    message = re.search(r'id="import-message">(.*?)</div>', page_text(resp), re.S)
+    assert message and catalog(app, "Someone else was changing the same data; try again.") in message.group(1)
+    db.session.rollback()
+    saved = db.session.query(EndCustomer.name).filter(EndCustomer.name.like(f"{marker}-%")).all()
+    assert [name for (name,) in saved] == [f"{marker}-7"]  # only the other user's

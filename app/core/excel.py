@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import queue
 import re
 import sqlite3
 import tempfile
-import threading
 import unicodedata
 import zipfile
 import zlib
@@ -23,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from itertools import chain, islice
+from itertools import chain
 from operator import itemgetter
 from typing import IO
 from xml.etree import ElementTree as ET
@@ -177,42 +175,6 @@ def _write_cell(ws, r, c, kind, value, formats, yes, no) -> None:
     else:
         # write_string: text stays text, so "=cmd|..." is never a formula
         ws.write_string(r, c, str(value))
-
-
-def read_ahead(rows: Iterable, batch: int = 5000, depth: int = 2) -> Iterator:
-    """The rows of a streamed query, fetched by a thread up to `depth` batches ahead of the writer.
-
-    A server-side cursor makes PostgreSQL produce the next rows only when they are asked for, so an export waited
-    for the server between batches; fetching in a thread (psycopg lets go of the GIL while it waits) lets the
-    server work on the next batch while this one is written. Only the thread touches the query's connection
-    until the rows are done; an error there is raised here; a writer that stops early stops the thread."""
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def fetch():
-        try:
-            source = iter(rows)
-            while not stop.is_set() and (chunk := list(islice(source, batch))):
-                ready.put(chunk)
-            ready.put(None)
-        except BaseException as e:  # handed to the writer, which raises it
-            ready.put(e)
-
-    worker = threading.Thread(target=fetch, name="export-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while (chunk := ready.get()) is not None:
-            if isinstance(chunk, BaseException):
-                raise chunk
-            yield from chunk
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a fetch waiting to hand over a batch
-            try:
-                ready.get(timeout=0.1)
-            except queue.Empty:
-                pass
-        worker.join()
 
 
 def xlsx_tempfile(sheet_name: str, columns: list[Column], rows: Iterable) -> tuple[IO[bytes], int]:
@@ -904,7 +866,8 @@ class BulkWriter:
         self.count += 1
         if self.copying:
             if self._copy is None or self._copy[2] != keys:
-                self._open_copy(keys)
+                with self._as_sqlalchemy_errors():
+                    self._open_copy(keys)
             # psycopg adapts the values; the processed ones are those SQLAlchemy would have sent
             self._copy[3].write_row(
                 row if not convert else tuple(v if p is None or v is None else p(v) for v, p in zip(row, convert))
@@ -945,16 +908,29 @@ class BulkWriter:
         """Write what is left; returns the number of rows written and records the import in the audit trail."""
         from app.core.audit import record_bulk
 
-        if self._copy is not None:
-            cursor, context, _keys, _copy = self._copy
-            self._copy = None
-            context.__exit__(None, None, None)
-            cursor.close()
-        self._flush()
-        self._inserted(last=True)
+        with self._as_sqlalchemy_errors():
+            if self._copy is not None:
+                cursor, context, _keys, _copy = self._copy
+                self._copy = None
+                context.__exit__(None, None, None)
+                cursor.close()
+            self._flush()
+            self._inserted(last=True)
         if self.count:
             record_bulk(self.session, self.table.name, self.count, self.name)
         return self.count
+
+    @contextmanager
+    def _as_sqlalchemy_errors(self):
+        """The rows go through the driver's own cursor (COPY, the INSERT thread): its errors are raised as
+        SQLAlchemy's (IntegrityError …), as any other statement's would be."""
+        from sqlalchemy.exc import DBAPIError
+
+        dbapi_error = self.dialect.loaded_dbapi.Error
+        try:
+            yield
+        except dbapi_error as e:
+            raise DBAPIError.instance(None, None, e, dbapi_error) from e
 
     def _processor(self, key):
         if key not in self.processors:
@@ -1059,7 +1035,8 @@ class BulkWriter:
         self._inserting = None if last else (pool, None)
         try:
             if under_way is not None:
-                under_way.result()
+                with self._as_sqlalchemy_errors():
+                    under_way.result()
         finally:
             if last:
                 pool.shutdown()

@@ -6,6 +6,7 @@ from flask import abort, current_app
 from flask_babel import gettext, lazy_gettext as _
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.dialects import mysql
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.core import excel
 from app.core.errors import BusinessError
@@ -55,6 +56,11 @@ def import_file(spec: excel.ImportSpec, data: bytes, filename: str | None) -> Im
     except BusinessError as e:
         session.rollback()
         job.status, job.message = "refused", str(e)
+    except (IntegrityError, OperationalError):
+        # another import or user saved one of these customers (or held the rows) since the file was checked:
+        # nothing of this file was written; a new upload reports the rows that now exist
+        session.rollback()
+        job.status, job.message = "refused", gettext("Someone else was changing the same data; try again.")
     else:
         job.total_rows = result.total
         if result.ok:
