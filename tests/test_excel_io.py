@@ -296,3 +296,67 @@ def test_bulk_writer_refused_insert_writes_nothing(app, db, uid):
     writer.abort()
     db.session.rollback()
     assert db.session.query(EndCustomer).filter(EndCustomer.name.like(f"{marker}-%")).count() == 0
+
+
+def test_bulk_writer_writes_every_value_as_given(app, db, uid):
+    """What the writer sends (on PostgreSQL COPY text it formats itself a column at a time) reads back as the very
+    values: separators and escapes inside texts, an empty text apart from NULL, mixed types in one column, dates,
+    times, amounts, flags; a column holding a type it does not format goes through the driver."""
+    import datetime as dt
+
+    from app.core.excel import BulkWriter
+    from app.crm.models import EndCustomer
+
+    marker = uid("BWV")
+    # MySQL's DATETIME keeps whole seconds (the schema's, whichever way the row is written)
+    when = dt.datetime(2026, 3, 4, 5, 6, 7, 0 if db.engine.dialect.name == "mysql" else 890123)
+    texts = ["a\tb", "c\\d", "e\nf", "g\rh", "\\N", "\\", "中文，全角", "", None, "x" * 255]
+    rows = []
+    for i, text in enumerate(texts):
+        rows.append(
+            {
+                "name": f"{marker}-{i}",
+                "phone": text if text is None or len(text) <= 32 else None,
+                "address": text,
+                "note": text,
+                "in_pool": i % 2 == 0,
+                "churned": i % 3 == 0,
+                # int, Decimal and a float in one column: the last chunk's goes through the driver
+                "credit_limit": [0, Decimal("12345678.9"), Decimal("-0.01"), 7][i % 4] if i < 8 else 2.5,
+                "stars": 1 + i % 5,
+                "assigned_at": None if i % 4 == 1 else when + dt.timedelta(days=i),
+                "last_deal_at": dt.date(2026, 1, 31) + dt.timedelta(days=i),
+            }
+        )
+    writer = BulkWriter(db.session, EndCustomer, "end_customer")
+    writer.CHUNK = 4
+    for row in rows:
+        writer.add(dict(row))
+    assert writer.close() == len(rows)
+    db.session.commit()
+    db.session.expire_all()
+    saved = {c.name: c for c in db.session.query(EndCustomer).filter(EndCustomer.name.like(f"{marker}-%"))}
+    assert len(saved) == len(rows)
+    for row in rows:
+        got = saved[row["name"]]
+        for key, value in row.items():
+            assert getattr(got, key) == value, (row["name"], key, getattr(got, key), value)
+
+
+def test_bulk_writer_refuses_a_nul_character(app, db, uid):
+    """PostgreSQL cannot store U+0000 in text: the write fails as a database error and nothing is left."""
+    from app.core.excel import BulkWriter
+    from app.crm.models import EndCustomer
+
+    marker = uid("BWN")
+    writer = BulkWriter(db.session, EndCustomer, "end_customer")
+    rows = [{"name": f"{marker}-{i}", "note": "a\x00b" if i == 3 else "ok", "in_pool": True} for i in range(6)]
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL refuses U+0000 in text")
+    with pytest.raises(Exception):  # noqa: B017 — psycopg's DataError, raised as SQLAlchemy's
+        for row in rows:
+            writer.add(row)
+        writer.close()
+    writer.abort()
+    db.session.rollback()
+    assert db.session.query(EndCustomer).filter(EndCustomer.name.like(f"{marker}-%")).count() == 0

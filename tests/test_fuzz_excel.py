@@ -576,3 +576,27 @@ def test_a_customer_saved_meanwhile_refuses_the_import_with_a_message(app, db, a
     db.session.rollback()
     saved = db.session.query(EndCustomer.name).filter(EndCustomer.name.like(f"{marker}-%")).all()
     assert [name for (name,) in saved] == [f"{marker}-7"]  # only the other user's
+
+
+def test_nul_character_in_a_cell_is_a_row_error(app, db, admin, uid):
+    """Excel writes U+0000 as _x0000_ and calamine reads it back: the cell is reported (row and column), nothing is
+    written — on PostgreSQL the customers' import failed with a 500 (its text cannot hold the character)."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out)
+    ws = book.add_worksheet()
+    ws.write_row(0, 0, ["客户名称", "备注"])
+    ws.write_row(1, 0, [uid("好"), "正常"])
+    ws.write_row(2, 0, [uid("NUL") + "a\x00b", "正常"])
+    ws.write_row(3, 0, [uid("好"), "备\x00注"])
+    book.close()
+    before = counts(db)
+    resp = upload(admin, out.getvalue(), url=CUSTOMERS)
+    assert resp.status_code == 200
+    html = page_text(resp)
+    assert "未导入任何数据" in html and "U+0000" in html
+    job_id = int(html.split("/endcustomerview/import_report/")[1].split('"')[0])
+    report = openpyxl.load_workbook(io.BytesIO(admin.get(f"/endcustomerview/import_report/{job_id}").data)).active
+    problems = [(r[0], r[1]) for r in report.iter_rows(min_row=2, values_only=True)]
+    assert problems == [(3, "客户名称"), (4, "备注")], problems
+    assert all("U+0000" in r[2] for r in report.iter_rows(min_row=2, values_only=True))
+    assert counts(db) == before

@@ -763,3 +763,41 @@ def test_client_address_behind_a_proxy_only_when_configured(proxies, expected):
     app.add_url_rule("/ip", "ip", lambda: request.remote_addr)
     resp = app.test_client().get("/ip", headers={"X-Forwarded-For": "203.0.113.7"})
     assert resp.get_data(as_text=True) == expected
+
+
+# ------------------------------------------------------------------ U+0000 in any input
+
+
+def test_nul_in_any_input_is_refused_in_chinese_and_changes_nothing(app, db, as_user, api_token, uid):
+    """PostgreSQL cannot store U+0000 in text (a list filter with one failed with a 500 there, SQLite and MariaDB
+    kept it): the query string, a form and a JSON body carrying one get a Chinese 400 on every database."""
+    from app.crm.models import EndCustomer
+
+    name = uid("NUL")
+    before = db.session.query(EndCustomer).count()
+    page = as_user("admin")
+    token = api_token("admin")
+    refusals = [
+        page.get("/endcustomerview/list/?_flt_0_name=a%00b"),
+        page.get("/endcustomerview/list/?a%00=1"),  # in a key too
+        page.post("/endcustomerview/add", data={"name": f"{name}\x00", "credit_limit": "0", "stars": "3"}),
+        app.test_client().post(
+            "/api/v1/end_customer/", json={"name": f"{name}\x00", "credit_limit": "0", "stars": 3}, headers=token
+        ),
+        app.test_client().post(  # deep in the body
+            "/api/v1/end_customer/", json={"name": name, "x": [{"y": "\x00"}]}, headers=token
+        ),
+        app.test_client().get("/api/v1/end_customer/?q=(filters:!((col:name,opr:ct,value:'a%00b')))", headers=token),
+    ]
+    for resp in refusals:
+        assert resp.status_code == 400, (resp.request.path, resp.status_code)
+        text = resp.get_data(as_text=True) if resp.is_json is False else resp.json["message"]
+        assert "U+0000" in text and CJK.search(text.split("U+0000")[0]), text[-500:]
+    db.session.rollback()
+    assert db.session.query(EndCustomer).count() == before
+    # the same inputs without the character pass
+    assert page.get("/endcustomerview/list/?_flt_0_name=ab").status_code == 200
+    resp = app.test_client().post(
+        "/api/v1/end_customer/", json={"name": name, "credit_limit": "0", "stars": 3}, headers=token
+    )
+    assert resp.status_code == 201, resp.json

@@ -615,6 +615,8 @@ def parse_value(f: Field, raw, lookup=None):
     `lookup` replaces the field's own (e.g. remembered within one import)."""
     if isinstance(raw, str):
         raw = unicodedata.normalize("NFKC", raw).strip()
+        if "\x00" in raw:  # Excel's escape _x0000_: PostgreSQL cannot store it, and it is never meant
+            raise RowError(f.label, _("Contains an invisible control character (U+0000)."))
         if raw and f.kind == TEXT and f.lookup is None:  # the common case, kept short
             if f.max_length and len(raw) > f.max_length:
                 raise RowError(f.label, _("At most %(n)s characters.", n=f.max_length))
@@ -708,7 +710,7 @@ def _converter(f: Field, lookup=None) -> Callable:
         def text(raw):
             if raw.__class__ is str:
                 value = normalize("NFKC", raw).strip()
-                if value and len(value) <= limit:
+                if value and len(value) <= limit and "\x00" not in value:
                     return value
             return parse_value(f, raw)
 
@@ -818,9 +820,9 @@ class BulkWriter:
     Python-side column defaults (created_at …) are evaluated once for the whole import; each column's own bind
     processor (the dialect's conversion of dates, decimals, booleans) is applied here, skipping SQLAlchemy's per-row
     parameter handling, which costs more than the INSERT itself for a large import. Rows become tuples at once, by a
-    plan made once for each set of keys create() returns. On PostgreSQL the rows stream through one COPY, so the
-    server maintains indexes and checks keys while the next rows are still being made; on SQLite one statement
-    inserts many rows (fewer statement steps)."""
+    plan made once for each set of keys create() returns, and are written CHUNK at a time, converted a column at a
+    time. On PostgreSQL they stream through one COPY, so the server maintains indexes while the next rows are still
+    being made; on SQLite one statement inserts many rows (fewer statement steps)."""
 
     CHUNK = 5000
 
@@ -844,7 +846,7 @@ class BulkWriter:
         self.dialect = self.conn.dialect
         self.count = 0
         self.plans: dict[tuple, tuple] = {}  # the keys create() returned → how to make a row of them
-        self.converts: dict[tuple, list] = {}  # column keys → the processors to apply per row
+        self.converts: dict[tuple, list] = {}  # column keys → the processors of their columns
         self.pending: dict[tuple, list[tuple]] = {}  # column keys → rows (tuples in that order)
         self.waiting = 0
         self.processors: dict = {}
@@ -855,7 +857,7 @@ class BulkWriter:
     def add(self, values: dict) -> None:
         shape = tuple(values)
         plan = self.plans.get(shape) or self._plan(shape)
-        keys, take, relations, fixed, convert = plan
+        keys, take, relations, fixed = plan
         row = take(values)
         if relations:
             row += tuple(
@@ -864,22 +866,13 @@ class BulkWriter:
             )
         row += fixed
         self.count += 1
-        if self.copying:
-            if self._copy is None or self._copy[2] != keys:
-                with self._as_sqlalchemy_errors():
-                    self._open_copy(keys)
-            # psycopg adapts the values; the processed ones are those SQLAlchemy would have sent
-            self._copy[3].write_row(
-                row if not convert else tuple(v if p is None or v is None else p(v) for v, p in zip(row, convert))
-            )
-            return
         self.pending.setdefault(keys, []).append(row)
         self.waiting += 1
         if self.waiting >= self.CHUNK:
             self._flush()
 
     def _plan(self, shape: tuple) -> tuple:
-        """(column keys, picker of the given columns, relations, the defaults' processed values, processors)."""
+        """(column keys, picker of the given columns, relations, the defaults' processed values)."""
         given = [k for k in shape if k in self.columns]
         relations, locals_ = [], []  # a relation given as an object (or None: the column's default)
         for key in shape:
@@ -892,11 +885,11 @@ class BulkWriter:
         rest = [k for k in self.defaults if k not in given and k not in locals_]
         keys = tuple(given + locals_ + rest)
         fixed = tuple(self._processed(k, self.defaults[k]) for k in rest)
-        # the defaults go out processed already: only the other columns are converted per row
+        # the defaults go out processed already: only the other columns are converted
         convert = [self._processor(k) for k in given + locals_] + [None] * len(rest)
         self.converts[keys] = convert
         take = (lambda v, k=given[0]: (v[k],)) if len(given) == 1 else itemgetter(*given) if given else lambda v: ()
-        plan = (keys, take, relations, fixed, convert if any(convert) else None)
+        plan = (keys, take, relations, fixed)
         self.plans[shape] = plan
         return plan
 
@@ -909,12 +902,8 @@ class BulkWriter:
         from app.core.audit import record_bulk
 
         with self._as_sqlalchemy_errors():
-            if self._copy is not None:
-                cursor, context, _keys, _copy = self._copy
-                self._copy = None
-                context.__exit__(None, None, None)
-                cursor.close()
             self._flush()
+            self._end_copy()
             self._inserted(last=True)
         if self.count:
             record_bulk(self.session, self.table.name, self.count, self.name)
@@ -940,6 +929,7 @@ class BulkWriter:
     def abort(self) -> None:
         """Give up an open COPY (the server discards it), or wait for the INSERTs under way, so that the
         transaction can be rolled back."""
+        self.pending, self.waiting = {}, 0
         try:
             self._inserted(last=True)
         except Exception:  # rolled back with the rest
@@ -954,21 +944,55 @@ class BulkWriter:
             cursor.close()
 
     def _open_copy(self, keys: tuple) -> None:
-        if self._copy is not None:  # rows of another set of columns: this COPY is complete
-            cursor, context, _keys, _copy = self._copy
-            self._copy = None
-            context.__exit__(None, None, None)
-            cursor.close()
+        self._end_copy()  # rows of another set of columns: the open COPY is complete
         quote = self.dialect.identifier_preparer
         target = f"{quote.format_table(self.table)} ({', '.join(quote.quote(self.table.c[k].name) for k in keys)})"
         cursor = self.conn.connection.driver_connection.cursor()
         context = cursor.copy(f"COPY {target} FROM STDIN")
         self._copy = (cursor, context, keys, context.__enter__())
 
+    def _end_copy(self) -> None:
+        if self._copy is not None:
+            cursor, context, _keys, _copy = self._copy
+            self._copy = None
+            context.__exit__(None, None, None)
+            cursor.close()
+
     def _flush(self) -> None:
         pending, self.pending, self.waiting = self.pending, {}, 0
         for keys, rows in pending.items():
-            self._execute_many(keys, rows)
+            if self.copying:
+                with self._as_sqlalchemy_errors():
+                    self._copy_rows(keys, rows)
+            else:
+                self._execute_many(keys, rows)
+
+    def _columns(self, keys: tuple, rows: list[tuple]) -> list:
+        """The rows a column at a time, each column converted by its bind processor."""
+        columns = list(zip(*rows))
+        for i, proc in enumerate(self.converts[keys]):
+            if proc is not None:
+                done: dict = {None: None}  # an import repeats values (dates, regions, owner): convert each once
+                try:
+                    columns[i] = [done[v] if v in done else done.setdefault(v, proc(v)) for v in columns[i]]
+                except TypeError:  # an unhashable value (JSON)
+                    columns[i] = [None if v is None else proc(v) for v in columns[i]]
+        return columns
+
+    def _copy_rows(self, keys: tuple, rows: list[tuple]) -> None:
+        """Rows into the open COPY (one for the whole import: the server checks the keys once, at its end). They are
+        written as COPY text made a column at a time, a quarter of the time psycopg takes to adapt value by value
+        (0.42 s for 100k customers); a column holding a type not formatted here goes through psycopg."""
+        if self._copy is None or self._copy[2] != keys:
+            self._open_copy(keys)
+        copy = self._copy[3]
+        columns = self._columns(keys, rows)
+        texts = [_copy_texts(column) for column in columns]
+        if any(t is None for t in texts):
+            for row in zip(*columns):
+                copy.write_row(row)
+            return
+        copy.write("\n".join(map("\t".join, zip(*texts))) + "\n")
 
     def _execute_many(self, keys: tuple, rows: list[tuple]) -> None:
         compiled = self.table.insert().compile(dialect=self.dialect, column_keys=list(keys))
@@ -976,15 +1000,7 @@ class BulkWriter:
         if sorted(names) != sorted(keys):  # a column whose bind name differs: let SQLAlchemy map it
             self.session.execute(self.table.insert(), [dict(zip(keys, row)) for row in rows])
             return
-        convert = self.converts[keys]
-        columns = list(zip(*rows))
-        for i, proc in enumerate(convert):
-            if proc is not None:
-                done: dict = {None: None}  # an import repeats values (dates, regions, owner): convert each once
-                try:
-                    columns[i] = [done[v] if v in done else done.setdefault(v, proc(v)) for v in columns[i]]
-                except TypeError:  # an unhashable value (JSON)
-                    columns[i] = [None if v is None else proc(v) for v in columns[i]]
+        columns = self._columns(keys, rows)
         order = [keys.index(n) for n in names]
         if compiled.positional:
             params = list(zip(*(columns[i] for i in order)))
@@ -1040,3 +1056,39 @@ class BulkWriter:
         finally:
             if last:
                 pool.shutdown()
+
+
+# COPY's text format: NULL is \N; a backslash, tab, newline or carriage return inside a value is escaped
+COPY_NULL = "\\N"
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+COPY_FORMATS: dict[type, Callable] = {
+    int: int.__str__,
+    bool: {True: "t", False: "f"}.__getitem__,
+    Decimal: Decimal.__str__,
+    dt.date: dt.date.isoformat,
+    dt.datetime: dt.datetime.isoformat,
+}
+
+
+def _copy_texts(values: list) -> list[str] | None:
+    """A column of values as COPY text, or None when it holds a type formatted only by psycopg (or a NUL, which
+    psycopg refuses with its own error)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if not kinds:
+        return [COPY_NULL] * len(values)
+    if kinds == {str}:
+        given = [v for v in values if v is not None] if None in values else values
+        joined = "".join(given)  # one scan of the column decides whether any value needs escaping
+        if "\x00" in joined:
+            return None
+        if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+            values = [v if v is None else v.translate(COPY_ESCAPES) for v in values]
+        return [COPY_NULL if v is None else v for v in values] if len(given) < len(values) else values
+    if not kinds <= COPY_FORMATS.keys():
+        return None
+    if len(kinds) > 1:
+        return [COPY_NULL if v is None else COPY_FORMATS[type(v)](v) for v in values]
+    fmt = COPY_FORMATS[kinds.pop()]
+    done = {None: COPY_NULL}  # amounts, dates and flags repeat down a column: each is formatted once
+    return [done[v] if v in done else done.setdefault(v, fmt(v)) for v in values]

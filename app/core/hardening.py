@@ -1,6 +1,7 @@
-"""Web hardening written once: security headers with a per-request CSP nonce, the password policy, and the login
-lockout. `install(app)` wires the headers and the policy; SalesSecurityManager (app/core/security.py) calls the
-lockout functions from FAB's login path, so the pages and `/api/v1/security/login` share them.
+"""Web hardening written once: security headers with a per-request CSP nonce, the password policy, the refusal of
+U+0000 in any input, and the login lockout. `install(app)` wires the headers, the policy and the refusal;
+SalesSecurityManager (app/core/security.py) calls the lockout functions from FAB's login path, so the pages and
+`/api/v1/security/login` share them.
 
 Lockout state lives in the database, so it holds across app servers: the count is FAB's own
 `ab_user.fail_login_count` (reset by FAB on a successful login), the time of each failure is a `login_failed` entry
@@ -13,7 +14,7 @@ import math
 import secrets
 import string
 
-from flask import current_app, has_request_context, request
+from flask import abort, current_app, has_request_context, request
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import LazyString, gettext
 from sqlalchemy import func, select, update
@@ -111,6 +112,36 @@ def install(app) -> None:
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_password_complexity)
     app.add_template_global(csp_nonce)
     app.after_request(add_security_headers)
+    app.before_request(refuse_nul)
+
+
+# ------------------------------------------------------------------ U+0000
+
+
+def refuse_nul() -> None:
+    """A NUL character is never meant, PostgreSQL cannot store it in text (the driver raises, a list filter then
+    failed with a 500) and SQLite and MariaDB would keep it: a query, form or JSON body carrying one is refused
+    before any view sees it, the same way on every database."""
+    found = _has_nul(request.args)
+    if not found and request.method in ("POST", "PUT", "PATCH"):
+        found = _has_nul(request.form) or (request.is_json and _has_nul(request.get_json(silent=True)))
+    if found:
+        abort(
+            400,
+            description=gettext("The input contains an invisible control character (U+0000); remove it and try again."),
+        )
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):  # a JSON object
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    if hasattr(value, "items"):  # the query's or the form's MultiDict: every value of every key
+        return any("\x00" in k or "\x00" in v for k, v in value.items(multi=True))
+    return False
 
 
 # ------------------------------------------------------------------ password policy
