@@ -600,3 +600,29 @@ def test_nul_character_in_a_cell_is_a_row_error(app, db, admin, uid):
     assert problems == [(3, "客户名称"), (4, "备注")], problems
     assert all("U+0000" in r[2] for r in report.iter_rows(min_row=2, values_only=True))
     assert counts(db) == before
+
+
+def test_an_existing_customer_late_in_a_large_file_is_reported(app, db, as_user, uid):
+    """The rows before it are already on their way to the database (on PostgreSQL in an open COPY, which holds the
+    connection) when row 6,002 turns out to name another salesperson's customer: the report still names that
+    customer's owner (read from the database), every later problem is reported too, and nothing is written."""
+    from app.core.imports import ImportJob
+
+    marker = uid("LATE")
+    taken = f"{marker}-taken"
+    db.session.add(EndCustomer(name=taken, owner_id=user_id(app, "sales2"), in_pool=False, credit_limit=0, stars=3))
+    db.session.commit()
+    rows = [[f"{marker}-{i}", "1"] for i in range(6000)] + [[taken, "1"], [f"{marker}-x", "-5"]]
+    before = counts(db)
+    client = as_user("manager")  # sees everyone's customers: the message names the owner
+    resp = upload(client, sheet([["客户名称", "信用额度"]] + rows), url=CUSTOMERS)
+    assert resp.status_code == 200, resp.status_code
+    db.session.rollback()
+    job = db.session.query(ImportJob).order_by(ImportJob.id.desc()).first()
+    assert job.status == "failed" and job.error_count == 2, (job.status, job.message)
+    report = openpyxl.load_workbook(io.BytesIO(client.get(f"/endcustomerview/import_report/{job.id}").data)).active
+    problems = list(report.iter_rows(min_row=2, values_only=True))
+    assert [p[0] for p in problems] == [6002, 6003], problems
+    assert taken in problems[0][2] and "业务员：测试sales2" in problems[0][2], problems[0]
+    assert problems[1][1] == "信用额度", problems[1]
+    assert counts(db) == before

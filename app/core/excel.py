@@ -232,12 +232,15 @@ class ImportSpec:
     create: Callable[[dict], object]  # service function: validated dict → new model object (not yet added)
     unique_keys: list[str] = field(default_factory=list)
     exists: Callable[[str, object], bool] | None = None  # (key, value) → True if already in the database
-    # called once with every parsed row before create(): a service reads what it checks rows against (existing
-    # names …) in a few queries instead of one per row
+    # called once before create(), with the `prepare_keys` values of every row whose those columns are valid: a
+    # service reads what it checks rows against (existing names …) in a few queries instead of one per row
     prepare: Callable[[list[dict]], None] | None = None
+    prepare_keys: tuple[str, ...] = ()
     # rows of one plain model (no collections, no numbering): create() returns each row as a dict of column values
     # (many-to-one relations may be given as objects) and a BulkWriter streams them into the table as they are
-    # made, without an ORM object per row; the audit trail gets one entry for the import instead of one per row
+    # made, without an ORM object per row; the audit trail gets one entry for the import instead of one per row.
+    # create() then reads nothing from the database but what prepare() and the lookups gave it (the rows being
+    # written can hold the connection: PostgreSQL's COPY)
     bulk_model: type | None = None
 
     def field_by_key(self, key):
@@ -731,55 +734,42 @@ def _converter(f: Field, lookup=None) -> Callable:
 
 
 def run_import(spec: ImportSpec, data: bytes, session, max_rows: int, max_unzipped: int) -> ImportResult:
-    """Validate every row, then write all of them in one transaction, or nothing."""
+    """Validate every row, then write all of them in one transaction, or nothing.
+
+    The columns that read the database (lookups, unique keys, prepare()'s) are converted for every row first; then
+    each row's other columns are converted, the row is made and handed to the writer at once, so the database
+    stores the first rows while the next are checked. After the first problem nothing more is written, every row is
+    still checked, and all is rolled back."""
     header, rows = read_rows(data, max_rows, max_unzipped)
     mapping = map_headers(spec, header)
     lookups = {f.key: _remembered(f.lookup) for f in mapping.values() if f.lookup is not None}
     result = ImportResult()
-    seen: dict[str, dict] = {k: {} for k in spec.unique_keys}
-    parsed: list[tuple[int, dict]] = []
     columns = [(idx, f.key, _converter(f, lookups.get(f.key))) for idx, f in mapping.items()]
+    reading = set(spec.unique_keys) | set(spec.prepare_keys) | set(lookups)
+    early = [c for c in columns if c[1] in reading]
+    late = [c for c in columns if c[1] not in reading]
+    seen: dict[str, dict] = {k: {} for k in spec.unique_keys}
+    checked: list[tuple[int, list, dict | None]] = []  # (Excel row, cells, the early columns' values or None)
     for excel_row, row in enumerate(rows, start=2):
         result.total += 1
-        values: dict = {}
-        row_ok = True
-        width = len(row)
-        for idx, key, convert in columns:
-            try:
-                values[key] = convert(row[idx] if idx < width else None)
-            except RowError as e:
-                result.errors.append((excel_row, str(e.column), str(e.message)))
-                row_ok = False
-        if not row_ok:
-            continue
-        for key in spec.unique_keys:
-            value = values.get(key)
-            if value is None:
-                continue
-            label = str(spec.field_by_key(key).label)
-            norm = str(value).strip().lower()
-            if norm in seen[key]:
-                result.errors.append(
-                    (excel_row, label, gettext("Duplicates row %(row)s of this file.", row=seen[key][norm]))
-                )
-                row_ok = False
-            else:
-                seen[key][norm] = excel_row
-                if spec.exists and spec.exists(key, value):
-                    result.errors.append((excel_row, label, gettext('"%(v)s" already exists.', v=value)))
-                    row_ok = False
-        if row_ok:
-            parsed.append((excel_row, values))
+        values = _convert(early, row, excel_row, result.errors)
+        if values is not None and not _unique(spec, values, seen, excel_row, result.errors):
+            values = None
+        checked.append((excel_row, row, values))
     if result.total == 0:
         raise BusinessError(_("The file has no data rows."), 400)
-    if spec.prepare is not None and parsed:
+    if spec.prepare is not None:
         with session.no_autoflush:
-            spec.prepare([values for _row, values in parsed])
+            spec.prepare([values for _row, _cells, values in checked if values is not None])
     objects = []
     writer = BulkWriter(session, spec.bulk_model, spec.name) if spec.bulk_model is not None else None
     try:
         with session.no_autoflush:
-            for excel_row, values in parsed:
+            for excel_row, row, values in checked:
+                rest = _convert(late, row, excel_row, result.errors)
+                if values is None or rest is None:
+                    continue
+                values.update(rest)
                 try:
                     made = spec.create(values)
                 except RowError as e:
@@ -790,7 +780,7 @@ def run_import(spec: ImportSpec, data: bytes, session, max_rows: int, max_unzipp
                     continue
                 if writer is None:
                     objects.append(made)
-                elif not result.errors:  # after the first error nothing more is written (and all is rolled back)
+                elif not result.errors:  # after the first problem nothing more is written (and all is rolled back)
                     writer.add(made)
         if result.errors:
             if writer is not None:
@@ -799,6 +789,9 @@ def run_import(spec: ImportSpec, data: bytes, session, max_rows: int, max_unzipp
                 if obj in session:
                     session.expunge(obj)
             session.rollback()
+            # a row's problems in the order of its columns (those reading the database were checked first)
+            order = {str(f.label): i for i, f in enumerate(mapping.values())}
+            result.errors.sort(key=lambda e: (e[0], order.get(e[1], len(order))))
             return result
         if writer is None:
             session.add_all(objects)
@@ -812,6 +805,40 @@ def run_import(spec: ImportSpec, data: bytes, session, max_rows: int, max_unzipp
         session.rollback()
         raise
     return result
+
+
+def _convert(columns: list, row: list, excel_row: int, errors: list) -> dict | None:
+    """The row's values of these columns, or None after adding their problems to `errors`."""
+    values: dict = {}
+    ok = True
+    width = len(row)
+    for idx, key, convert in columns:
+        try:
+            values[key] = convert(row[idx] if idx < width else None)
+        except RowError as e:
+            errors.append((excel_row, str(e.column), str(e.message)))
+            ok = False
+    return values if ok else None
+
+
+def _unique(spec: ImportSpec, values: dict, seen: dict, excel_row: int, errors: list) -> bool:
+    """False (with the problems added to `errors`) when a unique value repeats an earlier row or the database."""
+    ok = True
+    for key in spec.unique_keys:
+        value = values.get(key)
+        if value is None:
+            continue
+        label = str(spec.field_by_key(key).label)
+        norm = str(value).strip().lower()
+        if norm in seen[key]:
+            errors.append((excel_row, label, gettext("Duplicates row %(row)s of this file.", row=seen[key][norm])))
+            ok = False
+        else:
+            seen[key][norm] = excel_row
+            if spec.exists and spec.exists(key, value):
+                errors.append((excel_row, label, gettext('"%(v)s" already exists.', v=value)))
+                ok = False
+    return ok
 
 
 class BulkWriter:

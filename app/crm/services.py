@@ -648,6 +648,7 @@ def customer_import_spec(kind: str, pool: bool) -> excel.ImportSpec:
         fields=fields,
         create=create,
         prepare=prepare,
+        prepare_keys=("name",),
         bulk_model=model,
     )
 
