@@ -46,7 +46,10 @@ def _create_database(url: str) -> None:
             if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE}).first():
                 conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
     else:
-        admin = sa.create_engine(u.set(database=None))
+        # (URL.set(database=None) keeps the database: connecting then failed, "not reachable", before it existed)
+        admin = sa.create_engine(
+            sa.engine.URL.create(u.drivername, u.username, u.password, u.host, u.port, None, u.query)
+        )
         with admin.begin() as conn:
             conn.execute(sa.text(f"CREATE DATABASE IF NOT EXISTS `{DATABASE}` CHARACTER SET utf8mb4"))
     admin.dispose()

