@@ -60,10 +60,12 @@ def db_url(kind: str, name: str, data_dir: Path) -> str:
 
 
 def ensure_database(kind: str, name: str, data_dir: Path, **gen) -> str:
-    """Generate the database once (a marker row says it is complete); return its URL."""
+    """Generate the database once (a marker row says it is complete), and bring one generated earlier to the
+    migrations' head, as an upgrade would a company's; return its URL."""
     url = db_url(kind, name, data_dir)
     marker = data_dir / f"{kind}_{name}.done"
     if marker.exists():
+        _run_in_app(url, _upgrade)
         return url
     if kind == "postgresql":
         import sqlalchemy as sa
@@ -84,6 +86,12 @@ def ensure_database(kind: str, name: str, data_dir: Path, **gen) -> str:
     _run_in_app(url, _after_generate)
     marker.write_text(json.dumps({"seconds": round(time.perf_counter() - t0, 1), **_jsonable(info)}))
     return url
+
+
+def _upgrade(app) -> None:
+    from flask_migrate import upgrade
+
+    upgrade()
 
 
 def _jsonable(info) -> dict:
