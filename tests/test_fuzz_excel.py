@@ -626,3 +626,60 @@ def test_an_existing_customer_late_in_a_large_file_is_reported(app, db, as_user,
     assert taken in problems[0][2] and "业务员：测试sales2" in problems[0][2], problems[0]
     assert problems[1][1] == "信用额度", problems[1]
     assert counts(db) == before
+
+
+def _sheet_zip(xml: str) -> zipfile.ZipFile:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", xml)
+    return zipfile.ZipFile(io.BytesIO(out.getvalue()))
+
+
+def _rows_xml(rows: list[tuple[str, list[str]]], cell='<c r="{ref}" t="inlineStr"><is><t>x</t></is></c>') -> str:
+    body = "".join(f'<row r="{r}">' + "".join(cell.format(ref=ref) for ref in refs) + "</row>" for r, refs in rows)
+    return f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{body}</sheetData></worksheet>'
+
+
+@pytest.mark.parametrize(
+    "max_rows, rows, measured",
+    [
+        (150, [(r, [f"A{r}", f"E{r}"]) for r in range(1, 100)], False),  # the common file: quick path only
+        (150, [(r, [f"A{r}", f"Z{r}"]) for r in range(1, 152)], False),  # rows with the limit's digits, all within
+        (150, [(r, [f"A{r}"]) for r in range(1, 153)], True),  # row 152: past the limit (header + 150)
+        (150, [(1, ["A1"]), (2, ["AA2"])], True),  # past column Z
+        (150, [(1, ["A1"]), (2, ["A99999"])], True),  # a cell's own reference far below its row
+        (150, [(1, ["A1"]), (99999, ["A99999"])], True),
+        (5, [(r, [f"A{r}"]) for r in range(1, 7)], False),  # a limit below 10
+        (5, [(r, [f"A{r}"]) for r in range(1, 8)], True),
+    ],
+)
+def test_extent_check_reads_only_unusual_references_exactly(monkeypatch, max_rows, rows, measured):
+    """The quick path of the check before calamine: a file in the usual form is never measured tag by tag; a
+    reference past the row limit or column Z, or in any other form, is."""
+    from app.core import excel
+
+    calls = []
+    monkeypatch.setattr(excel, "_measure_extent", lambda *a: calls.append(a))
+    zf = _sheet_zip(_rows_xml(rows))
+    excel._check_extent(zf, "xl/worksheets/sheet1.xml", max_rows)
+    assert bool(calls) == measured
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "<c r='{ref}'><v>1</v></c>",  # single quotes
+        '<c  r="{ref}"><v>1</v></c>',  # two spaces
+        '<c t="n" r="{ref}"><v>1</v></c>',  # the reference after another attribute
+        "<c><v>1</v></c>",  # no reference: placed after the previous cell
+        '<x:c r="{ref}"><x:v>1</x:v></x:c>',  # a prefixed tag
+    ],
+)
+def test_extent_check_measures_cells_of_another_form(monkeypatch, cell):
+    from app.core import excel
+
+    calls = []
+    monkeypatch.setattr(excel, "_measure_extent", lambda *a: calls.append(a))
+    zf = _sheet_zip(_rows_xml([(1, ["A1"]), (2, ["A2"])], cell=cell))
+    excel._check_extent(zf, "xl/worksheets/sheet1.xml", 150)
+    assert calls

@@ -430,23 +430,28 @@ def _check_extent(zf: zipfile.ZipFile, path: str, max_rows: int) -> None:
     quotes or spaces of another style) is measured tag by tag, as calamine places it."""
     limit = max_rows + 1  # + the header row
     budget = limit * 26 + 1_000_000  # cells of calamine's grid: 26 columns of the row limit, and room for formatting
-    # a reference past column Z, or a row number from the limit's first digit up (200001: rows 200000 and above;
-    # a literal space: the quick path has every cell and row start with exactly <c r=" or <row r=")
-    digits = str(limit)
-    rows_up = rb"\d{%d,}|[%s-9]\d{%d}" % (len(digits) + 1, digits[0].encode(), len(digits) - 1)
-    far = re.compile(rb' r="((?:[A-Za-z]{2}|[A-Za-z]?(?:%s))[A-Za-z0-9]*)"' % rows_up)
+    # One pass for cells and one for rows find every tag not in the quick form: a cell starting <c r=" with one
+    # letter and fewer digits than the limit has, a row starting <row r=" with fewer digits. Few tags are found
+    # (the last rows of a file close to the limit): each is read exactly, and any other form is measured.
+    short = len(str(limit)) - 1
+    fewer = rb"\d{1,%d}" % short if short else rb"(?!)"  # a limit below 10: every tag is read exactly
+    odd_cell = re.compile(rb'<c(?! r="[A-Za-z]%s")[\s>/]' % fewer)
+    odd_row = re.compile(rb'<row(?! r="%s")[\s>/]' % fewer)
     # the smallest cell, <c r="A1"/>, takes 11 bytes: a smaller sheet cannot hold more cells than the budget
     count_cells = zf.getinfo(path).file_size > budget * 11
     cells = 0
     for block in _blocks(zf, path, b"c>", after=True):
-        if PREFIXED.search(block) or OTHER_CELL.search(block) or OTHER_ROW.search(block):
+        if PREFIXED.search(block):
             return _measure_extent(zf, path, limit, budget)
         if count_cells:
             cells += block.count(b'<c r="')
             if cells > budget:
                 return _measure_extent(zf, path, limit, budget)
-        for m in far.finditer(block):
-            col, row = _ref_position(m.group(1).decode())
+        for m in chain(odd_cell.finditer(block), odd_row.finditer(block)):
+            quick = QUICK_REF.match(block, m.start())
+            if quick is None:
+                return _measure_extent(zf, path, limit, budget)
+            col, row = _ref_position((quick.group(1) or quick.group(2)).decode())
             if row >= limit or col >= 26:  # from 0: the header is row 0
                 return _measure_extent(zf, path, limit, budget)
 
@@ -476,9 +481,8 @@ def _check_values(data: bytes, paths: list[str]) -> None:
                     )
 
 
-# a cell or a row not starting with its reference (two patterns: one beginning "<" would stop at every tag)
-OTHER_CELL = re.compile(rb'<c(?! r=")[\s>/]')
-OTHER_ROW = re.compile(rb'<row(?! r=")[\s>/]')
+# a cell or a row in the quick form, starting with its reference (a row's has no letters)
+QUICK_REF = re.compile(rb'<(?:c r="([A-Za-z]\d+)"|row r="(\d+)")')
 PREFIXED = re.compile(rb":(?:c|row|f)[\s>/]")  # <x:c …>: calamine reads tags by their local name
 ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="e"')
 FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
@@ -751,11 +755,11 @@ def run_import(spec: ImportSpec, data: bytes, session, max_rows: int, max_unzipp
     seen: dict[str, dict] = {k: {} for k in spec.unique_keys}
     checked: list[tuple[int, list, dict | None]] = []  # (Excel row, cells, the early columns' values or None)
     for excel_row, row in enumerate(rows, start=2):
-        result.total += 1
-        values = _convert(early, row, excel_row, result.errors)
-        if values is not None and not _unique(spec, values, seen, excel_row, result.errors):
+        values = _convert(early, row, excel_row, result.errors) if early else {}
+        if values is not None and seen and not _unique(spec, values, seen, excel_row, result.errors):
             values = None
         checked.append((excel_row, row, values))
+    result.total = len(checked)
     if result.total == 0:
         raise BusinessError(_("The file has no data rows."), 400)
     if spec.prepare is not None:
@@ -852,6 +856,7 @@ class BulkWriter:
     being made; on SQLite one statement inserts many rows (fewer statement steps)."""
 
     CHUNK = 5000
+    FIRST = 500  # the first rows go at once: the database starts on them while the next are made
 
     def __init__(self, session, model, name: str):
         from sqlalchemy import inspect
@@ -895,7 +900,7 @@ class BulkWriter:
         self.count += 1
         self.pending.setdefault(keys, []).append(row)
         self.waiting += 1
-        if self.waiting >= self.CHUNK:
+        if self.waiting >= self.CHUNK or self.waiting == self.count == self.FIRST:
             self._flush()
 
     def _plan(self, shape: tuple) -> tuple:
