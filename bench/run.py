@@ -774,7 +774,7 @@ def main(argv=None) -> list[dict]:
             ratio_line(
                 "B5",
                 i["app_s"] / i["calamine_s"],
-                f"{i['customers']} customers: import {i['app_s']:.1f} s, calamine {i['calamine_s']:.1f} s",
+                f"{i['customers']} customers: import {i['app_s']:.2f} s, calamine {i['calamine_s']:.2f} s",
             )
         )
     if "B6" in only:

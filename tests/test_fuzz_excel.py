@@ -683,3 +683,17 @@ def test_extent_check_measures_cells_of_another_form(monkeypatch, cell):
     zf = _sheet_zip(_rows_xml([(1, ["A1"]), (2, ["A2"])], cell=cell))
     excel._check_extent(zf, "xl/worksheets/sheet1.xml", 150)
     assert calls
+
+
+def test_blank_rows_in_the_middle_keep_the_reported_row_numbers(app, db, admin, uid):
+    """Blank rows are skipped, yet a problem is reported at the row Excel shows (it was counted without them)."""
+    from app.core.imports import ImportJob
+
+    data = sheet([["客户名称", "信用额度"], [uid("好"), "1"], [None, None], ["", " "], [uid("坏"), "-5"]])
+    resp = upload(admin, data, url=CUSTOMERS)
+    assert resp.status_code == 200
+    db.session.rollback()
+    job = db.session.query(ImportJob).order_by(ImportJob.id.desc()).first()
+    assert (job.status, job.total_rows, job.error_count) == ("failed", 2, 1), (job.status, job.message)
+    report = openpyxl.load_workbook(io.BytesIO(admin.get(f"/endcustomerview/import_report/{job.id}").data)).active
+    assert [r[:2] for r in report.iter_rows(min_row=2, values_only=True)] == [(5, "信用额度")]

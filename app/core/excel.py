@@ -324,8 +324,9 @@ def _load_first_sheet(data: bytes, max_rows: int) -> tuple[Iterator[list], list]
         raise BusinessError(_("The file is damaged and cannot be read."), 400) from None
 
 
-def read_rows(data: bytes, max_rows: int, max_unzipped: int) -> tuple[list[str], Iterator[list]]:
-    """Open an xlsx held in memory; refuse non-xlsx, corrupt, oversized and empty files with a clear message."""
+def read_rows(data: bytes, max_rows: int, max_unzipped: int) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    """Open an xlsx held in memory; refuse non-xlsx, corrupt, oversized and empty files with a clear message.
+    Returns the header and the rows holding a value, each with its row number in Excel (blank rows are skipped)."""
     if not data:
         raise BusinessError(_("The file is empty."), 400)
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # an OLE2 compound file: Excel 97-2003 .xls
@@ -376,7 +377,7 @@ def read_rows(data: bytes, max_rows: int, max_unzipped: int) -> tuple[list[str],
     def rows():
         count = 0
         try:
-            for row in raw:
+            for number, row in enumerate(raw, start=2):  # the row's number in Excel, the header being row 1
                 for v in row:  # a row counts when any cell holds more than blanks
                     if v is not None and v != "" and (v.__class__ is not str or v.strip()):
                         break
@@ -387,7 +388,7 @@ def read_rows(data: bytes, max_rows: int, max_unzipped: int) -> tuple[list[str],
                     raise BusinessError(
                         _("The file has more than %(max)s rows; split it into smaller files.", max=max_rows), 400
                     )
-                yield row
+                yield number, row
         except BusinessError:
             raise
         except Exception:
@@ -754,7 +755,7 @@ def run_import(spec: ImportSpec, data: bytes, session, max_rows: int, max_unzipp
     late = [c for c in columns if c[1] not in reading]
     seen: dict[str, dict] = {k: {} for k in spec.unique_keys}
     checked: list[tuple[int, list, dict | None]] = []  # (Excel row, cells, the early columns' values or None)
-    for excel_row, row in enumerate(rows, start=2):
+    for excel_row, row in rows:
         values = _convert(early, row, excel_row, result.errors) if early else {}
         if values is not None and seen and not _unique(spec, values, seen, excel_row, result.errors):
             values = None
