@@ -695,3 +695,58 @@ def test_list_count_stops_at_the_limit_and_the_api_count_stays_exact(app, db, cl
             assert answer.status_code == 200 and answer.json["count"] == 3
     finally:
         app.config["LIST_COUNT_LIMIT"] = old
+
+
+def test_a_database_refusal_on_a_page_is_a_chinese_message_and_saves_nothing(app, db, as_user, uid):
+    """A number past its column (Numeric(14,2)): PostgreSQL and MariaDB refuse the write. The add page flashed the
+    driver's text with the SQL; now it says it in Chinese. The edit page keeps FAB's own "数据库错误". Nothing is
+    saved either way."""
+    import re
+
+    from app.base_data.models import Product
+    from app.crm.models import EndCustomer
+
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite stores any number in a NUMERIC column: nothing is refused")
+    client = as_user("admin")
+    name = uid("DBR")
+    expected = "有数值超出字段的范围（数字过大或文字过长）。"
+
+    def flashed(resp) -> str:
+        page = client.get(resp.headers["Location"]) if resp.status_code == 302 else resp
+        return " ".join(re.findall(r'class="alert[^"]*"[^>]*>(.*?)</div>', page.get_data(as_text=True), re.S))
+
+    resp = client.post("/endcustomerview/add", data={"name": name, "credit_limit": "1000000000000000", "stars": "3"})
+    text = flashed(resp)
+    assert expected in text and "INSERT" not in text and "psycopg" not in text and "pymysql" not in text, text
+    db.session.rollback()
+    assert db.session.query(EndCustomer).filter_by(name=name).count() == 0
+
+    saved = EndCustomer(name=name, credit_limit=Decimal("5.00"), stars=3, in_pool=False)
+    db.session.add(saved)
+    db.session.commit()
+    resp = client.post(
+        f"/endcustomerview/edit/{saved.id}", data={"name": name, "credit_limit": "1000000000000000", "stars": "3"}
+    )
+    text = flashed(resp)  # the customer's own save logic queries first: the refusal comes there
+    assert expected in text and "UPDATE" not in text, text
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(EndCustomer, saved.id).credit_limit == Decimal("5.00")
+
+    product = Product(model_no=uid("DBR"), name="原价", sale_price=Decimal("5.00"), purchase_price=Decimal("1.00"))
+    db.session.add(product)
+    db.session.commit()
+    form = {
+        "model_no": product.model_no,
+        "name": "原价",
+        "sale_price": "1000000000000000",
+        "purchase_price": "1",
+        "floor_price": "0",
+    }
+    resp = client.post(f"/productview/edit/{product.id}", data=form)
+    text = flashed(resp)  # FAB's edit page shows its own message for any failed write
+    assert "数据库错误" in text and "UPDATE" not in text, text
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Product, product.id).sale_price == Decimal("5.00")

@@ -281,14 +281,19 @@ def test_bulk_writer_refused_insert_writes_nothing(app, db, uid):
     """The database refuses a row in the middle of a bulk import (on SQLite in the thread that inserts while the
     next rows are made, on PostgreSQL in the COPY): the error reaches the import, and after the rollback none of the
     rows before it is left."""
-    from app.core.excel import BulkWriter
-    from app.crm.models import EndCustomer
-
     marker = uid("BW")
     rows = [{"name": f"{marker}-{i}", "in_pool": True, "credit_limit": 0, "stars": 3} for i in range(25)]
     rows.insert(17, {"name": None, "in_pool": True, "credit_limit": 0, "stars": 3})  # name is NOT NULL
+    _refused_leaves_nothing(db, rows, marker, chunk=5)  # several batches before and after the bad row
+
+
+def _refused_leaves_nothing(db, rows: list[dict], marker: str, chunk: int) -> None:
+    """The database refuses one of the rows: the writer raises it, and after the rollback no row is left."""
+    from app.core.excel import BulkWriter
+    from app.crm.models import EndCustomer
+
     writer = BulkWriter(db.session, EndCustomer, "end_customer")
-    writer.CHUNK = 5  # several batches before and after the bad row
+    writer.CHUNK = chunk
     with pytest.raises(Exception):  # noqa: B017 — the driver's own error class differs by database
         for row in rows:
             writer.add(row)
@@ -346,17 +351,9 @@ def test_bulk_writer_writes_every_value_as_given(app, db, uid):
 def test_bulk_writer_refuses_a_nul_character(app, db, uid):
     """PostgreSQL cannot store U+0000 in text: the write fails as a database error and nothing is left."""
     from app.core.excel import BulkWriter
-    from app.crm.models import EndCustomer
 
-    marker = uid("BWN")
-    writer = BulkWriter(db.session, EndCustomer, "end_customer")
-    rows = [{"name": f"{marker}-{i}", "note": "a\x00b" if i == 3 else "ok", "in_pool": True} for i in range(6)]
     if db.engine.dialect.name != "postgresql":
         pytest.skip("only PostgreSQL refuses U+0000 in text")
-    with pytest.raises(Exception):  # noqa: B017 — psycopg's DataError, raised as SQLAlchemy's
-        for row in rows:
-            writer.add(row)
-        writer.close()
-    writer.abort()
-    db.session.rollback()
-    assert db.session.query(EndCustomer).filter(EndCustomer.name.like(f"{marker}-%")).count() == 0
+    marker = uid("BWN")
+    rows = [{"name": f"{marker}-{i}", "note": "a\x00b" if i == 3 else "ok", "in_pool": True} for i in range(6)]
+    _refused_leaves_nothing(db, rows, marker, chunk=BulkWriter.CHUNK)

@@ -12,6 +12,7 @@ import resource
 import struct
 import zipfile
 import zlib
+from decimal import Decimal
 
 import hypothesis
 import openpyxl
@@ -697,3 +698,46 @@ def test_blank_rows_in_the_middle_keep_the_reported_row_numbers(app, db, admin, 
     assert (job.status, job.total_rows, job.error_count) == ("failed", 2, 1), (job.status, job.message)
     report = openpyxl.load_workbook(io.BytesIO(admin.get(f"/endcustomerview/import_report/{job.id}").data)).active
     assert [r[:2] for r in report.iter_rows(min_row=2, values_only=True)] == [(5, "信用额度")]
+
+
+def test_numbers_past_what_the_columns_hold_are_row_errors(app, db, admin, uid):
+    """An amount past Numeric(14,2) or a whole number past 32 bits: PostgreSQL and MariaDB refused the write and the
+    import ended in a 500. Now each is a row error naming the column; the largest that fit are imported."""
+    from app.core.imports import ImportJob
+
+    fits = uid("满")
+    data = sheet(
+        [
+            ["客户名称", "信用额度", "星级"],
+            [fits, "999999999999.99", "3"],
+            [uid("超"), "1000000000000", "3"],
+            [uid("超"), "-1E+15", "3"],
+            [uid("超"), "1", "2147483648"],
+        ]
+    )
+    before = counts(db)
+    resp = upload(admin, data, url=CUSTOMERS)
+    assert resp.status_code == 200
+    db.session.rollback()
+    job = db.session.query(ImportJob).order_by(ImportJob.id.desc()).first()
+    assert job.status == "failed", (job.status, job.message)
+    report = openpyxl.load_workbook(io.BytesIO(admin.get(f"/endcustomerview/import_report/{job.id}").data)).active
+    problems = [r[:3] for r in report.iter_rows(min_row=2, values_only=True)]
+    assert problems == [(3, "信用额度", "数字太大。"), (4, "信用额度", "数字太大。"), (5, "星级", "数字太大。")], (
+        problems
+    )
+    assert counts(db) == before
+    # the largest amount that fits goes in on every database
+    assert upload(admin, sheet([["客户名称", "信用额度"], [fits, "999999999999.99"]]), url=CUSTOMERS).status_code == 302
+    db.session.rollback()
+    saved = db.session.query(EndCustomer).filter_by(name=fits).one()
+    assert saved.credit_limit == Decimal("999999999999.99")
+
+
+def test_a_price_past_the_column_is_a_row_error_in_the_product_import(app, db, admin, uid):
+    """The same through an import that writes ORM objects (products), not the bulk writer."""
+    before = counts(db)
+    resp = upload(admin, sheet([["型号", "产品名称", "销售价"], [uid("P"), "大", "1000000000000"]]))
+    refused_text = page_text(resp)
+    assert resp.status_code == 200 and "数字太大" in refused_text
+    assert counts(db) == before

@@ -15,10 +15,10 @@ from flask_babel import gettext
 from marshmallow import ValidationError, fields as mm_fields
 from marshmallow_sqlalchemy import field_for
 from marshmallow_sqlalchemy.fields import Related
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from app.core import workflow
-from app.core.errors import BusinessError
+from app.core.errors import BusinessError, refused_by_database
 from app.core.pickers import NOT_AVAILABLE
 from app.core.roles import METHOD_PERMISSIONS
 from app.core.usage import ensure_deletable
@@ -274,20 +274,10 @@ class BaseApi(ScopedViewMixin, ModelRestApi):
         except BusinessError as e:
             db.session.rollback()
             return self.response(e.status_code, message=str(e))
-        except IntegrityError:
+        except (SQLAlchemyError, OverflowError) as e:
             db.session.rollback()
-            return self.response_422(
-                gettext("This conflicts with an existing record (a duplicate or an entry in use).")
-            )
-        except OperationalError:  # a deadlock or lock timeout: the other change won, this one changed nothing
-            db.session.rollback()
-            return self.response(409, message=gettext("Someone else was changing the same data; try again."))
-        except SQLAlchemyError:
-            db.session.rollback()
-            return self.response_422()
-        except OverflowError:  # an integer past 64 bits reached SQLite (PostgreSQL says so as a DataError above)
-            db.session.rollback()
-            return self.response_422(gettext("Number too large."))
+            refused = refused_by_database(e)
+            return self.response(refused.status_code, message=str(refused))
 
     def get_headless(self, pk, **kwargs):
         return self._guard(lambda: super(BaseApi, self).get_headless(pk, **kwargs))

@@ -23,3 +23,18 @@ class NotFound(BusinessError):
 
 class Forbidden(BusinessError):
     status_code = 403
+
+
+def refused_by_database(exc: Exception) -> BusinessError:
+    """What the user is told when the database refuses a write: the pages (flashed) and the API (4xx) say the same,
+    never the driver's text with its SQL."""
+    from flask_babel import lazy_gettext as _
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+
+    if isinstance(exc, IntegrityError):
+        return BusinessError(_("This conflicts with an existing record (a duplicate or an entry in use)."), 422)
+    if isinstance(exc, OperationalError):  # a deadlock or lock timeout: the other change won, this one changed nothing
+        return BusinessError(_("Someone else was changing the same data; try again."), 409)
+    if isinstance(exc, DataError | OverflowError):  # OverflowError: an integer past 64 bits reached SQLite
+        return BusinessError(_("A value does not fit its field (a number too large or a text too long)."), 422)
+    return BusinessError(_("The data could not be processed."), 422)

@@ -33,6 +33,11 @@ from app.core.errors import BusinessError
 from app.core.formatting import to_local
 
 EXCEL_MAX_ROWS = 1_048_576  # per sheet, header included
+# what the columns hold (Integer; Money Numeric(14,2); Quantity Numeric(14,3)): a larger number in a file is a row
+# error, not the database's refusal of the whole import (PostgreSQL and MariaDB raised it as a 500)
+INT_MAX = 2**31 - 1
+MONEY_LIMIT = Decimal(10) ** 12
+QTY_LIMIT = Decimal(10) ** 11
 TEXT, INT, DECIMAL, MONEY, QTY, DATE, DATETIME, BOOL = (
     "text",
     "int",
@@ -650,6 +655,8 @@ def parse_value(f: Field, raw, lookup=None):
             d = Decimal(str(raw).replace(",", ""))
             if d != d.to_integral_value():
                 raise RowError(f.label, _("Must be a whole number."))
+            if abs(d) > INT_MAX:
+                raise RowError(f.label, _("Number too large."))
             return int(d)
         if f.kind in (DECIMAL, MONEY, QTY):
             d = Decimal(_format_number(raw) if isinstance(raw, float) else str(raw).replace(",", "").lstrip("¥"))
@@ -658,6 +665,8 @@ def parse_value(f: Field, raw, lookup=None):
             places = Decimal("0.001") if f.kind == QTY else Decimal("0.01")
             if d != d.quantize(places):
                 raise RowError(f.label, _("Too many decimal places."))
+            if abs(d) >= (QTY_LIMIT if f.kind == QTY else MONEY_LIMIT):
+                raise RowError(f.label, _("Number too large."))
             return d.quantize(places)
         if f.kind == BOOL:
             if isinstance(raw, bool):

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 from flask import abort, current_app, flash, has_request_context, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_babel import gettext, lazy_gettext as _
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from app.core import excel, scope
-from app.core.errors import BusinessError
+from app.core.errors import BusinessError, refused_by_database
 from app.core.formatting import format_bool, format_date, format_money, format_qty, local_today
 from app.core.pickers import PickerViewMixin
 from app.core.roles import METHOD_PERMISSIONS
@@ -114,6 +116,35 @@ class ListInterface(SQLAInterface):
         # only the key, unordered, up to one past the limit: an index-only scan that stops early
         found = matching.with_entities(*self.obj.__mapper__.primary_key).limit(limit + 1).count()
         return AtLeast(limit) if found > limit else found
+
+    # FAB's add page flashes the text of whatever the data model raises: the driver's message, SQL included (a
+    # number past its column on PostgreSQL); the user reads the Chinese reason instead
+    def add(self, item, commit: bool = True) -> None:
+        with database_refusal(self.session):
+            super().add(item, commit)
+
+    def edit(self, item, commit: bool = True) -> None:
+        with database_refusal(self.session):
+            super().edit(item, commit)
+
+    def delete(self, item, commit: bool = True) -> None:
+        with database_refusal(self.session):
+            super().delete(item, commit)
+
+    def delete_all(self, items) -> None:
+        with database_refusal(self.session):
+            super().delete_all(items)
+
+
+@contextmanager
+def database_refusal(session):
+    """The database's refusal as the BusinessError the user reads (errors.refused_by_database), nothing saved."""
+    try:
+        yield
+    except (SQLAlchemyError, DatabaseException, OverflowError) as e:
+        session.rollback()
+        cause = e.__cause__ if isinstance(e, DatabaseException) and e.__cause__ is not None else e
+        raise refused_by_database(cause) from e
 
 
 class ScopedViewMixin:
@@ -229,14 +260,17 @@ class BaseModelView(PickerViewMixin, ScopedViewMixin, ModelView):
 
     @staticmethod
     def _refuse_cleanly(check, item):
-        try:
-            check(item)
-        except BusinessError:
-            db.session.rollback()
-            raise
+        # the rules' queries flush the form's values first: the database may refuse them there already
+        with database_refusal(db.session):
+            try:
+                check(item)
+            except BusinessError:
+                db.session.rollback()
+                raise
 
     def pre_delete(self, item):
-        ensure_deletable(db.session, item)
+        with database_refusal(db.session):
+            ensure_deletable(db.session, item)
 
     def _list(self, **kwargs):
         for arg, value in request.args.items():

@@ -10,7 +10,7 @@ from flask_babel import gettext, lazy_gettext as _
 from wtforms import SelectField
 
 from app.core.errors import BusinessError
-from app.core.views import BaseModelView
+from app.core.views import BaseModelView, database_refusal
 from app.crm import classification, models as m, services
 from app.extensions import db
 
@@ -181,7 +181,8 @@ class CustomerView(BaseModelView):
     def pre_add(self, item):
         item.in_pool = False
         super().pre_add(item)
-        services.on_customer_saved(item)
+        with database_refusal(db.session):  # its queries flush the form's values: the database may refuse them
+            services.on_customer_saved(item)
 
     def trail_for(self, pk):
         item = self._scoped_get(pk)
@@ -189,8 +190,9 @@ class CustomerView(BaseModelView):
 
     def pre_update(self, item):
         super().pre_update(item)
-        services.on_customer_saved(item)
-        services.sync_children_owner(item)
+        with database_refusal(db.session):  # its queries flush the form's values: the database may refuse them
+            services.on_customer_saved(item)
+            services.sync_children_owner(item)
 
     def post_add(self, item):
         services.record_event(db.session, item, "created", g.user, None, item.owner_id)
