@@ -32,6 +32,8 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
     # Before AppBuilder, so that the REST API stays exempt and every form/delete/action is protected.
     csrf.init_app(app)
 
+    from flask_login import user_logged_in, user_logged_out
+
     from app.core import hardening, production
     from app.core.security import forget_permissions
 
@@ -39,6 +41,8 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
     hardening.install(app)  # security headers with a CSP nonce, password policy, login lockout settings
 
     app.before_request(forget_permissions)  # permissions are cached per request (see SalesSecurityManager)
+    user_logged_in.connect(forget_permissions, app)
+    user_logged_out.connect(forget_permissions, app)
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():
         appbuilder.init_app(app, db.session)
