@@ -54,7 +54,9 @@ import json
 import math
 import os
 import random
+import sqlite3
 import sys
+import tempfile
 import time
 from bisect import bisect_left
 from collections import defaultdict
@@ -295,6 +297,15 @@ def reset_database(url: str) -> None:
     engine.dispose()
 
 
+_SEEDED_SQLITE: dict[str, str] = {}  # "file" → a SQLite database at the migrations' head, seeded by this process
+
+
+def _copy_sqlite(source: str, target: str) -> str:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target
+
+
 def _prepare(url: str, salespeople: int, password: str, rnd: random.Random):
     """Migrate, seed, admin; the demo category tree, the warehouses and the users (one password hash for all);
     returns the app and the ids and settings the generator needs."""
@@ -307,6 +318,10 @@ def _prepare(url: str, salespeople: int, password: str, rnd: random.Random):
     from app.core.workflow import ApprovalRule
     from app.extensions import db
 
+    target = sa.engine.make_url(url).database if sa.engine.make_url(url).get_backend_name() == "sqlite" else None
+    seeded = _SEEDED_SQLITE.get("file") if target and not os.path.exists(target) else None
+    if seeded:  # the schema and seed this process already made once (seeding takes seconds: roles, regions)
+        _copy_sqlite(seeded, target)
     app = make_app(url)
     with app.app_context():
         upgrade()
@@ -314,7 +329,11 @@ def _prepare(url: str, salespeople: int, password: str, rnd: random.Random):
         for table in MUST_BE_EMPTY:
             if session.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None:
                 raise RuntimeError(f"{table} already holds rows: generate into a fresh database (or pass --reset)")
-        seed_all(verbose=False)
+        if not seeded:
+            seed_all(verbose=False)
+            if target:
+                session.commit()
+                _SEEDED_SQLITE["file"] = _copy_sqlite(target, tempfile.mkstemp(prefix="bench-seeded-", suffix=".db")[1])
         ensure_admin(password)
         categories = {c.name: c for c in session.query(m.ProductCategory)}
         for order, (parent_name, children) in enumerate(CATEGORIES.items(), start=1):

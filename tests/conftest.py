@@ -30,6 +30,7 @@ from tests.support.databases import (
     kinds,
     make_config,
     server_url,
+    worker_name,
 )
 from tests.support.pages import base_data_views, csrf_token, send
 from tests.support.users import FreshUserClient, login, user_id
@@ -89,8 +90,7 @@ class Templates:
         if kind == "sqlite":
             url = f"sqlite:///{self.root}/template.db"
         else:
-            base = server_url(kind)
-            url = server_url(kind, f"{sa.engine.make_url(base).database}_template")
+            url = server_url(kind, worker_name(f"{sa.engine.make_url(server_url(kind)).database}_template"))
             try:
                 create_database(url)
             except sa.exc.OperationalError as exc:
@@ -129,14 +129,15 @@ def templates(tmp_path_factory) -> Templates:
 
 @pytest.fixture(scope="session")
 def fresh_database(templates, tmp_path_factory):
-    """fresh_database(kind, name) → the URL of a database of that kind, named `name` on the server (a file on
-    SQLite), holding what a fresh start holds: the migrated schema, the seed and USERS."""
+    """fresh_database(kind, name) → the URL of a database of that kind, named `name` on the server (with the
+    worker's suffix under xdist; a file on SQLite), holding what a fresh start holds: the migrated schema, the seed
+    and USERS."""
 
     def make(kind: str, name: str) -> str:
         if kind == "sqlite":
             url = f"sqlite:///{tmp_path_factory.mktemp(name)}/{name}.db"
         else:
-            url = server_url(kind, name)
+            url = server_url(kind, worker_name(name))
             if url is None:
                 pytest.skip(f"no {kind} URL in TEST_DATABASE_URLS")
         try:
@@ -319,8 +320,8 @@ def page_urls(app, uid):
 
 # ------------------------------------------------------------------ how long each group took
 
-_groups: dict[str, str] = {}  # nodeid → group
-_spent: dict[str, list] = {}  # group → [tests, seconds]
+GROUP = "test group"  # the user property that carries it to the reports (and from pytest-xdist's workers)
+_spent: dict[str, list] = {}  # group → [tests, seconds summed, first start, last stop]
 
 
 def _group(item) -> str:
@@ -334,15 +335,16 @@ def _group(item) -> str:
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        _groups[item.nodeid] = _group(item)
+        item.user_properties.append((GROUP, _group(item)))
 
 
 def pytest_runtest_logreport(report):
-    group = _groups.get(report.nodeid)
+    group = dict(report.user_properties).get(GROUP)
     if group is None:
         return
-    spent = _spent.setdefault(group, [0, 0.0])
+    spent = _spent.setdefault(group, [0, 0.0, report.start, report.stop])
     spent[1] += report.duration
+    spent[2], spent[3] = min(spent[2], report.start), max(spent[3], report.stop)
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         spent[0] += 1
 
@@ -351,5 +353,6 @@ def pytest_terminal_summary(terminalreporter):
     if not _spent:
         return
     terminalreporter.section("time per test group")
-    for group, (tests, seconds) in sorted(_spent.items(), key=lambda kv: -kv[1][1]):
-        terminalreporter.write_line(f"{group:28} {tests:5} tests {seconds:8.1f} s")
+    terminalreporter.write_line(f"{'group':28} {'tests':>5} {'seconds':>9} {'first start → last end':>24}")
+    for group, (tests, seconds, first, last) in sorted(_spent.items(), key=lambda kv: -kv[1][1]):
+        terminalreporter.write_line(f"{group:28} {tests:5} {seconds:9.1f} {last - first:22.1f} s")

@@ -4,22 +4,13 @@ itself is `python bench/soak.py` (figures in the issue).
 
 PostgreSQL only, in a database of its own (`test_soak`) on the server of TEST_DATABASE_URLS."""
 
-import os
-
 import pytest
 import sqlalchemy as sa
 
-DATABASE = "test_soak"
+from tests.support.databases import server_url, worker_name
 
-
-def _pg_url() -> str | None:
-    for url in os.environ.get("TEST_DATABASE_URLS", "").split(","):
-        if url.strip() and sa.engine.make_url(url.strip()).get_backend_name() == "postgresql":
-            return sa.engine.make_url(url.strip()).set(database=DATABASE).render_as_string(hide_password=False)
-    return None
-
-
-PG_URL = _pg_url()
+DATABASE = worker_name("test_soak")
+PG_URL = server_url("postgresql", DATABASE)
 
 
 @pytest.mark.skipif(
@@ -29,7 +20,8 @@ def test_a_short_soak_has_no_5xx_and_keeps_the_ledger():
     from bench.soak import soak
 
     try:
-        result = soak(PG_URL, seconds=25, clients=6, workers=2, orders=100, fresh=True)
+        # 12 s of six clerks: a few hundred requests of every kind, the property; the 10-minute soak is bench/soak.py
+        result = soak(PG_URL, seconds=12, clients=6, workers=2, orders=100, fresh=True)
     except sa.exc.OperationalError as exc:
         pytest.skip(f"PostgreSQL not reachable: {exc}")
     assert result["5xx"] == 0, result["errors"]

@@ -14,20 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.support.databases import PASSWORD, empty_database, make_config
+from tests.support.apps import build_app, dispose_app
+from tests.support.databases import make_config
+from tests.support.pages import csrf_token
 from tests.support.users import FreshUserClient, login
-
-SERVERS = {
-    "postgresql": (
-        "postgresql+psycopg://postgres@127.0.0.1:5432/test_backup",
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-    ),
-    "mysql": (
-        "mysql+pymysql://root@127.0.0.1:3306/test_backup?charset=utf8mb4",
-        "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4",
-    ),
-}
-
 
 # ------------------------------------------------------------------ helpers
 
@@ -169,68 +159,28 @@ def rezip(source: Path, target: Path, *, manifest=None, data: bytes | None = Non
     return target
 
 
-def sqlite_only(app):
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-    pytest.skip("server databases run their round trip on their own test_backup database")
-
-
 # ------------------------------------------------------------------ round trips
 
 
+@pytest.mark.sqlite_only("the SQLite file copy; each server's dump and restore is test_round_trip_server_database")
 def test_round_trip_sqlite(app, tmp_path, uid):
-    sqlite_only(app)
     round_trip(app, tmp_path, uid)
 
 
-def server_app(kind: str, root: Path):
-    """The app on its own `test_backup` database, migrated and seeded like the shared fixture."""
-    url, admin_url = SERVERS[kind]
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"], ids=["postgresql", "mariadb"])
+def test_round_trip_server_database(kind, fresh_database, tmp_path, uid):
+    """On a database of its own (`test_backup`, a clone of the fresh template): the round trip restores over it."""
     from app.core import backup
 
     missing = backup.missing_tools(kind)
     if missing:
         pytest.skip(f"{', '.join(missing)} not on PATH (Debian: apt-get install {backup.PACKAGES[kind]})")
-    try:
-        engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            if kind == "postgresql":
-                if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = 'test_backup'")).first():
-                    conn.execute(sa.text("CREATE DATABASE test_backup"))
-            else:
-                conn.execute(sa.text("CREATE DATABASE IF NOT EXISTS test_backup CHARACTER SET utf8mb4"))
-        engine.dispose()
-        empty_database(url)
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"{kind} at {admin_url} does not answer: {exc}")
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.cli import seed_all
-    from app.extensions import db
-
-    application = create_app(make_config(url, str(root)))
+    application = build_app(fresh_database(kind, "test_backup"), str(tmp_path))
     application.test_client_class = FreshUserClient
-    with application.app_context():
-        upgrade()
-        seed_all(verbose=False)
-        sm = application.appbuilder.sm
-        sm.add_user("admin", "admin", "测试", "admin@t.invalid", sm.find_role("Admin"), password=PASSWORD)
-        db.session.remove()
-    return application
-
-
-@pytest.mark.parametrize("kind", ["postgresql", "mysql"], ids=["postgresql", "mariadb"])
-def test_round_trip_server_database(kind, tmp_path, uid):
-    application = server_app(kind, tmp_path)
     try:
         round_trip(application, tmp_path, uid)
     finally:
-        from app.extensions import db
-
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        dispose_app(application)
 
 
 def test_older_backup_is_migrated_to_head(tmp_path):
@@ -269,9 +219,11 @@ def test_older_backup_is_migrated_to_head(tmp_path):
         db.engine.dispose()
 
 
+@pytest.mark.sqlite_only(
+    "SQLite's online backup under concurrent writers; servers dump in one transaction (pg_dump/mysqldump)"
+)
 def test_backup_while_the_server_writes_is_consistent(app, tmp_path):
     """Writers keep committing pairs of rows during the backup: the snapshot holds whole pairs only."""
-    sqlite_only(app)
     from app.extensions import db
 
     with app.app_context():
@@ -315,8 +267,8 @@ def test_backup_while_the_server_writes_is_consistent(app, tmp_path):
 # ------------------------------------------------------------------ refusals: nothing changes
 
 
+@pytest.mark.sqlite_only("the file is refused by its zip, manifest and SHA-256 checks before any database is touched")
 def test_damaged_backup_is_refused_and_nothing_changes(app, tmp_path):
-    sqlite_only(app)
     good = make_backup(app, tmp_path / "backups")
     raw = good.read_bytes()
     with zipfile.ZipFile(good) as zf:
@@ -350,8 +302,8 @@ def test_damaged_backup_is_refused_and_nothing_changes(app, tmp_path):
     assert [p.name for p in (tmp_path / "backups").iterdir()] == [good.name]
 
 
+@pytest.mark.sqlite_only("a foreign or missing file is refused by its manifest before any database is touched")
 def test_foreign_files_are_refused(app, tmp_path):
-    sqlite_only(app)
     from app.extensions import db
 
     good = make_backup(app, tmp_path / "backups")
@@ -387,8 +339,8 @@ def test_foreign_files_are_refused(app, tmp_path):
     assert_same_contents(table_contents(app), before)
 
 
+@pytest.mark.sqlite_only("the CLI's confirmation prompt decides before any restore command runs")
 def test_restore_asks_first(app, tmp_path, uid):
-    sqlite_only(app)
     good = make_backup(app, tmp_path / "backups")
     admin = login(app.test_client(), "admin")
     with app.app_context():
@@ -405,6 +357,7 @@ def test_restore_asks_first(app, tmp_path, uid):
     assert len(list((tmp_path / "backups").iterdir())) == 1
 
 
+@pytest.mark.sqlite_only("looks for pg_dump and mysqldump on PATH; no database is asked")
 def test_missing_tools_are_named_with_their_package(app, monkeypatch, tmp_path):
     from app.core import backup
     from app.core.errors import BusinessError
@@ -445,6 +398,7 @@ def audit_entries(app, action: str) -> list[tuple]:
     return [tuple(r) for r in rows]
 
 
+@pytest.mark.every_database("the page runs the real backup of the session database: a file copy, pg_dump or mysqldump")
 def test_admin_creates_lists_and_downloads(app, as_user, backup_dir):
     admin = as_user("admin")
     page = admin.get("/backups/")
@@ -471,6 +425,7 @@ def test_admin_creates_lists_and_downloads(app, as_user, backup_dir):
     assert any(r[1] == made.name and r[0] == "admin" for r in audit_entries(app, "download"))
 
 
+@pytest.mark.sqlite_only("FAB refuses by the role's permissions, decided in Python before the page runs")
 @pytest.mark.parametrize("username", ["sales1", "manager", "finance", "exec", "keeper", "purchaser"])
 def test_only_admin_reaches_backups(app, as_user, backup_dir, username):
     made = make_backup(app, backup_dir)
@@ -484,6 +439,7 @@ def test_only_admin_reaches_backups(app, as_user, backup_dir, username):
     assert anonymous.status_code in (302, 401, 403) and not anonymous.data.startswith(b"PK")
 
 
+@pytest.mark.sqlite_only("the file name is checked against the backup folder; no query decides it")
 def test_download_accepts_only_backup_names(app, as_user, backup_dir, tmp_path):
     made = make_backup(app, backup_dir)
     (tmp_path / "secret.zip").write_bytes(b"PK secret")
@@ -510,45 +466,17 @@ def test_download_accepts_only_backup_names(app, as_user, backup_dir, tmp_path):
     assert admin.get(f"/backups/download/{made.name}").data == made.read_bytes()
 
 
-def test_backup_button_needs_the_csrf_token(app, tmp_path, backup_dir):
-    sqlite_only(app)
-    import re
-
-    from app import create_app
-    from app.extensions import db
-
-    cfg = make_config(app.config["SQLALCHEMY_DATABASE_URI"], str(tmp_path))
-    cfg.WTF_CSRF_ENABLED = True
-    cfg.PROPAGATE_EXCEPTIONS = False
-    cfg.BACKUP_DIR = str(backup_dir)
-    guarded = create_app(cfg)
-
-    def token(html: str) -> str:
-        found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-            r'value="([^"]+)"[^>]*name="csrf_token"', html
-        )
-        return found.group(1)
-
-    client = guarded.test_client()
-    resp = client.post(
-        "/login/",
-        data={
-            "username": "admin",
-            "password": PASSWORD,
-            "csrf_token": token(client.get("/login/").get_data(as_text=True)),
-        },
-    )
-    assert resp.status_code == 302
-    assert client.post("/backups/create").status_code == 400
-    assert list(backup_dir.iterdir()) == []
-    page = client.get("/backups/").get_data(as_text=True)
-    assert client.post("/backups/create", data={"csrf_token": token(page)}).status_code == 302
-    assert len(list(backup_dir.iterdir())) == 1
-    with guarded.app_context():
-        db.session.remove()
-        db.engine.dispose()
+@pytest.mark.sqlite_only("Flask-WTF refuses a post without its token before the backup runs")
+def test_backup_button_needs_the_csrf_token(csrf_app, csrf_admin, tmp_path):
+    csrf_app.config["BACKUP_DIR"] = str(tmp_path)
+    assert csrf_admin.post("/backups/create").status_code == 400
+    assert list(tmp_path.iterdir()) == []
+    page = csrf_admin.get("/backups/").get_data(as_text=True)
+    assert csrf_admin.post("/backups/create", data={"csrf_token": csrf_token(page)}).status_code == 302
+    assert len(list(tmp_path.iterdir())) == 1
 
 
+@pytest.mark.every_database("makes a real backup of the session database (file copy, pg_dump or mysqldump) to list")
 def test_listing_names_unverified_files(app, backup_dir):
     from app.core import backup
 
@@ -582,6 +510,7 @@ def test_passwords_go_through_the_environment_only():
     assert "--host=db.local" in args and "--port=3307" in args and "--user=sales" in args
 
 
+@pytest.mark.sqlite_only("an unusable folder is refused before any dump tool or query runs")
 def test_unusable_backup_directory_is_a_message(app, as_user, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")

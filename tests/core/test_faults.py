@@ -16,22 +16,14 @@ from io import BytesIO
 import pytest
 import sqlalchemy as sa
 
-from tests.support.databases import PASSWORD, empty_database, make_config
+from tests.support.apps import build_app, dispose_app
+from tests.support.databases import PASSWORD, server_url, worker_name
 
-DATABASE = "test_faults"
+DATABASE = worker_name("test_faults")
 CUSTOMERS = 50_000  # rows in the import that is cut off
 ROUNDS = 3
 FAULTS = {"import": 0, "stock": 0}
-
-
-def _pg_url() -> str | None:
-    for url in os.environ.get("TEST_DATABASE_URLS", "").split(","):
-        if url.strip() and sa.engine.make_url(url.strip()).get_backend_name() == "postgresql":
-            return sa.engine.make_url(url.strip()).set(database=DATABASE).render_as_string(hide_password=False)
-    return None
-
-
-PG_URL = _pg_url()
+PG_URL = server_url("postgresql", DATABASE)
 SERVER_APP = "test_faults_server"  # the killed server's sessions are told from the test's own by this name
 SERVER_URL = (
     sa.engine.make_url(PG_URL).update_query_dict({"application_name": SERVER_APP}).render_as_string(hide_password=False)
@@ -44,37 +36,18 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """test_faults migrated and seeded, an administrator and a keeper, a warehouse with stock of 12 products (the
-    first one scarce, so that confirmations are also refused for stock while the server dies)."""
-    u = sa.engine.make_url(PG_URL)
-    try:
-        admin = sa.create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE}).first():
-                conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
-        admin.dispose()
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    empty_database(PG_URL)
-    from flask_migrate import upgrade
-
-    from app import create_app
-
-    app = create_app(make_config(PG_URL, str(tmp_path_factory.mktemp("faults"))))
+def world(fresh_database, tmp_path_factory):
+    """test_faults, a clone of the fresh template (USERS are there: an administrator and a keeper), and a warehouse
+    with stock of 12 products (the first one scarce, so that confirmations are also refused for stock while the
+    server dies)."""
+    app = build_app(fresh_database("postgresql", "test_faults"), str(tmp_path_factory.mktemp("faults")))
     from app.base_data.models import Product, Warehouse
-    from app.cli import seed_all
     from app.extensions import db
     from app.inventory.models import StockIn, StockInLine
     from app.inventory.services import confirm_stock_in
 
     with app.app_context():
-        upgrade()
-        seed_all(verbose=False)
         sm = app.appbuilder.sm
-        for username, role in (("admin", "Admin"), ("keeper", "WarehouseKeeper")):
-            if not sm.find_user(username=username):
-                sm.add_user(username, username, "故障", f"{username}@t.invalid", sm.find_role(role), PASSWORD)
         warehouse = Warehouse(name="故障注入仓")
         products = [
             Product(
@@ -99,9 +72,7 @@ def world(tmp_path_factory):
         data = {"warehouse": warehouse.id, "products": [p.id for p in products]}
         db.session.remove()
     yield {"app": app, **data}
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose_app(app)
 
 
 @pytest.fixture

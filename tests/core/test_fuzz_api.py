@@ -3,7 +3,7 @@
 Zero 5xx and zero responses outside the document (status, content type, body schema). The run is bounded and seeded
 so CI replays the same cases: FUZZ_MAX_EXAMPLES (default 4) per operation in each generation mode (valid data, and
 data that breaks the schema), FUZZ_SEED; FUZZ_OPERATIONS (a regex) replays a few operations. A deeper run:
-`FUZZ_MAX_EXAMPLES=25 .venv/bin/python -m pytest tests/test_fuzz_api.py -k test_api_fuzz`.
+`FUZZ_MAX_EXAMPLES=25 .venv/bin/python -m pytest tests/core/test_fuzz_api.py -k test_api_fuzz`.
 
 It runs on an app of its own with a fresh SQLite database holding the seed and demo data, because the fuzzer creates,
 edits and deletes freely and the session database is shared with every other test. Nothing is excluded: the document
@@ -31,7 +31,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.support.databases import PASSWORD, make_config
+from tests.support.apps import build_app, dispose_app
+from tests.support.databases import PASSWORD
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "4"))
 SEED = int(os.environ.get("FUZZ_SEED", "20260105"))
@@ -40,22 +41,21 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 FUZZERS = {"admin": "Admin", "fuzz_sales": "Salesperson"}
 
 
-def build_app(root: str, fresh: bool = True):
-    """The app on a fresh SQLite database with the seed, the demo data and one user per fuzzing role."""
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.cli import load_all_demo, seed_all
+@pytest.fixture(scope="module")
+def fuzz_app(fresh_database, tmp_path_factory):
+    """An app of its own on a fresh SQLite database (a clone of the template) with the demo data and one user per
+    fuzzing role, answering errors as production does."""
+    from app.cli import load_all_demo
     from app.extensions import db
 
-    cfg = make_config(f"sqlite:///{root}/fuzz.db", root)
-    cfg.PROPAGATE_EXCEPTIONS = False  # an escaped exception becomes the 500 a client would see
-    application = create_app(cfg)
+    application = build_app(
+        fresh_database("sqlite", "fuzz"),
+        str(tmp_path_factory.mktemp("fuzz")),
+        scope_tests=False,
+        PROPAGATE_EXCEPTIONS=False,  # an escaped exception becomes the 500 a client would see
+    )
     with application.app_context():
-        if fresh:
-            upgrade()
-            seed_all(verbose=False)
-            load_all_demo()
+        load_all_demo()
         sm = application.appbuilder.sm
         for username, role in FUZZERS.items():
             if not sm.find_user(username=username):
@@ -68,18 +68,8 @@ def build_app(root: str, fresh: bool = True):
                     password=PASSWORD,
                 )
         db.session.remove()
-    return application
-
-
-@pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory):
-    from app.extensions import db
-
-    application = build_app(str(tmp_path_factory.mktemp("fuzz")))
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose_app(application)
 
 
 def bearer(app, username: str) -> dict:
@@ -177,6 +167,7 @@ def test_api_fuzz(fuzz_app, fuzz_schema, username, capsys):
 # ---- what the fuzz found, pinned down as plain checks on the session app (each answered 500 before)
 
 
+@pytest.mark.every_database("each driver refuses an id past the column its own way (OverflowError, out of range)")
 def test_ids_past_the_id_columns_are_not_found(client, api_token):
     """An id the database driver cannot bind (OverflowError on SQLite, out of range on PostgreSQL), or no number."""
     admin = api_token("admin")
@@ -190,6 +181,7 @@ def test_ids_past_the_id_columns_are_not_found(client, api_token):
     assert resp.status_code == 422 and resp.json["message"], resp.json
 
 
+@pytest.mark.every_database("the related id is looked up in SQL: bound as text, a boolean, a list on each driver")
 def test_a_relation_must_name_an_existing_record(app, client, db, api_token, uid):
     """marshmallow-sqlalchemy built a new record from an unknown id, and failed with a TypeError on an object."""
     from app.base_data.models import ChannelType
@@ -206,6 +198,7 @@ def test_a_relation_must_name_an_existing_record(app, client, db, api_token, uid
     assert db.session.query(ChannelType).count() == kinds
 
 
+@pytest.mark.sqlite_only("the rison argument is parsed and refused before any query")
 def test_an_unreadable_query_argument_is_a_400_in_the_catalog_words(client, api_token):
     """prison raised a ValueError on a number like "1e" (FAB catches only its ParserException)."""
     resp = client.get("/api/v1/product/?q=(page:1e)", headers=api_token("admin"))
@@ -220,6 +213,7 @@ def catalog_text(client, msgid: str) -> str:
         return gettext(msgid)
 
 
+@pytest.mark.sqlite_only("the missing provider is filled in before FAB reads the body; the user lookup is by name")
 def test_api_login_without_a_provider_means_the_database(client):
     resp = client.post("/api/v1/security/login", json={"username": "admin", "password": PASSWORD})
     assert resp.status_code == 200 and resp.json["access_token"]

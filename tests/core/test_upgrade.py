@@ -13,7 +13,6 @@ On SQLite always, and on each server of TEST_DATABASE_URLS in a database of its 
 
 import datetime as dt
 import functools
-import os
 import warnings
 from decimal import Decimal
 
@@ -21,9 +20,10 @@ import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
-from tests.support.databases import empty_database, make_config
+from tests.support.apps import build_app, dispose_app
+from tests.support.databases import create_database, server_urls, worker_name
 
-DATABASE = "test_upgrade"
+DATABASE = worker_name("test_upgrade")
 ROWS = 6  # rows per table and fill; every row differs from the others in every column it may be unique on
 # Columns whose values a migration changes on purpose, or drops: (table, column or None for the whole table) →
 # the migration and why. A change to anything not listed here is a loss.
@@ -33,27 +33,7 @@ CHECKED = {("service_request", "satisfaction"): lambda n: 1 + n % 5}
 
 
 def _server_urls() -> list[str]:
-    urls = [u.strip() for u in os.environ.get("TEST_DATABASE_URLS", "").split(",") if u.strip()]
-    return [sa.engine.make_url(u).set(database=DATABASE).render_as_string(hide_password=False) for u in urls]
-
-
-def _create_database(url: str) -> None:
-    """The database `test_upgrade` on that server, made when missing, then emptied."""
-    u = sa.engine.make_url(url)
-    if u.get_backend_name() == "postgresql":
-        admin = sa.create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE}).first():
-                conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
-    else:
-        # (URL.set(database=None) keeps the database: connecting then failed, "not reachable", before it existed)
-        admin = sa.create_engine(
-            sa.engine.URL.create(u.drivername, u.username, u.password, u.host, u.port, None, u.query)
-        )
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"CREATE DATABASE IF NOT EXISTS `{DATABASE}` CHARACTER SET utf8mb4"))
-    admin.dispose()
-    empty_database(url)
+    return [sa.engine.make_url(u).set(database=DATABASE).render_as_string(hide_password=False) for u in server_urls()]
 
 
 @pytest.fixture(
@@ -63,22 +43,18 @@ def database(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/upgrade.db"
     try:
-        _create_database(request.param)
+        create_database(request.param)
     except sa.exc.OperationalError as exc:
         pytest.skip(f"database server of {request.param} not reachable: {exc}")
     return request.param
 
 
 @pytest.fixture
-def app(database, tmp_path):
-    from app import create_app
-    from app.extensions import db
-
-    application = create_app(make_config(database, str(tmp_path)))
+def empty_app(database, tmp_path):
+    """The app on a database that no migration has touched yet (not the session's `app`: that one is at head)."""
+    application = build_app(database, str(tmp_path), scope_tests=False)
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose_app(application)
 
 
 def _revisions(app) -> list[str]:
@@ -300,7 +276,8 @@ def _count(snap: dict) -> int:
 # ------------------------------------------------------------------ the tests
 
 
-def test_every_row_survives_the_upgrade_from_the_previous_head(app, database, monkeypatch):
+def test_every_row_survives_the_upgrade_from_the_previous_head(empty_app, database, monkeypatch):
+    app = empty_app
     revisions = _revisions(app)
     previous = revisions[-2]
     how = _fill_realistically(app, database, previous, monkeypatch)
@@ -353,7 +330,8 @@ def _fill_realistically(app, url: str, revision: str, monkeypatch) -> str:
     return f"bench/generate.py, {result['total_rows']} rows"
 
 
-def test_each_migration_keeps_every_row(app, database):
+def test_each_migration_keeps_every_row(empty_app, database):
+    app = empty_app
     """From the first revision to head one step at a time, with rows in every table at every step."""
     revisions = _revisions(app)
     engine = _engine(app)

@@ -25,6 +25,13 @@ USERS = {
 }
 
 
+def worker_name(name: str) -> str:
+    """A database name of this test process: under pytest-xdist each worker (gw0, gw1 …) works on databases of its
+    own, so `test` becomes `test_gw0`; outside xdist the name stays."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{name}_{worker}" if worker else name
+
+
 def server_urls() -> list[str]:
     return [u.strip() for u in os.environ.get("TEST_DATABASE_URLS", "").split(",") if u.strip()]
 
@@ -39,7 +46,8 @@ def kinds() -> list[str]:
 
 
 def server_url(kind: str, database: str | None = None) -> str | None:
-    """The TEST_DATABASE_URLS entry of that kind, pointing at `database` when given; None when not configured."""
+    """The TEST_DATABASE_URLS entry of that kind, pointing at `database` when given (taken as it is: see
+    worker_name); None when that kind is not configured."""
     for url in server_urls():
         if kind_of(url) == kind:
             u = sa.engine.make_url(url)
