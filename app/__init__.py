@@ -66,9 +66,10 @@ def create_app(config: object | None = None, register_extra=None) -> Flask:
         reports.register(appbuilder)
         if register_extra is not None:
             register_extra(appbuilder)
-        from app.core.menu import order_menu
+        from app.core.menu import navbar_menu, order_menu
 
         order_menu(appbuilder)
+        app.add_template_global(navbar_menu)
         appbuilder.post_init()
 
     from app.cli import register_cli
