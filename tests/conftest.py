@@ -11,7 +11,6 @@ databases.py). Each user signs in through the login form, and through the API, o
 clients carry that session (a second tab) or that token. A test about signing in itself calls `login()`.
 """
 
-import os
 import time
 import uuid
 from decimal import Decimal
@@ -54,15 +53,12 @@ def pytest_generate_tests(metafunc):
     if "db_kind" not in metafunc.fixturenames:
         return
     marker = _database_marker(metafunc.definition)
-    if marker is None and os.environ.get("TMP_DEFAULT"):
-        chosen = kinds()
-    elif marker is None or not (marker.args or marker.kwargs.get("reason")):
+    if marker is None or not (marker.args or marker.kwargs.get("reason")):
         raise pytest.UsageError(
             f"{metafunc.definition.nodeid}: say which databases it runs on, with a reason: "
             "@pytest.mark.every_database('…') or @pytest.mark.sqlite_only('…') (see tests/conftest.py)"
         )
-    else:
-        chosen = ["sqlite"] if marker.name == "sqlite_only" else kinds()
+    chosen = ["sqlite"] if marker.name == "sqlite_only" else kinds()
     metafunc.parametrize("db_kind", chosen, indirect=True, scope="session")
 
 

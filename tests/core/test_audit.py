@@ -20,6 +20,11 @@ from app.core.models import utcnow
 from tests.support.databases import PASSWORD
 from tests.support.users import login, user_id
 
+pytestmark = pytest.mark.every_database(
+    "entries are written in the changing transaction and read back: NUMERIC amounts to the cent, statements' row "
+    "counts, rollbacks, and the log's LIKE and time-range filters run in SQL"
+)
+
 D = Decimal
 CLIENT_IP = "10.20.30.40"
 
@@ -175,6 +180,7 @@ def new_order(client, headers, world) -> int:
 # ------------------------------------------------------------------ what is audited
 
 
+@pytest.mark.sqlite_only("the categories come from the mapped models and the audit registry in Python; no query")
 def test_every_document_customer_price_and_user_table_is_audited(app):
     found = categories(app)
     # the classification finds each kind (a guard against a rule that silently matches nothing)
@@ -196,6 +202,7 @@ def test_every_document_customer_price_and_user_table_is_audited(app):
         assert table in found and reason and not audit.is_audited(models[table]), table
 
 
+@pytest.mark.sqlite_only("the categories come from the mapped models and the audit registry in Python; no query")
 def test_log_tables_are_not_in_a_category(app):
     """The log, the workflow's own history, counters and import records are bookkeeping, not business data."""
     found = categories(app)
@@ -438,6 +445,10 @@ def test_user_creation_role_change_and_passwords_are_recorded_without_the_hash(a
 # ------------------------------------------------------------------ where the change came from
 
 
+@pytest.mark.sqlite_only(
+    "the recorded address is taken in Python from the WSGI environ (through ProxyFix when trusted); the entry is an "
+    "ordinary insert"
+)
 def test_ip_is_the_peer_unless_the_app_trusts_a_proxy(app, db, uid):
     from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -595,6 +606,9 @@ def test_export_holds_exactly_the_filtered_rows(app, db, logged):
 # ------------------------------------------------------------------ who may see it, and that it cannot change
 
 
+@pytest.mark.sqlite_only(
+    "who reaches the log is FAB's permission check in Python from the role tables; the entry id only has to exist"
+)
 @pytest.mark.parametrize("username", ["sales1", "manager", "finance", "exec"])
 def test_only_admin_reaches_the_log(app, db, username):
     entry_id = mark(db) or 1
@@ -609,6 +623,7 @@ def test_only_admin_reaches_the_log(app, db, username):
     assert app.test_client().get(f"/api/v1/audit_log/{entry_id}", headers=token(app, "admin")).status_code == 200
 
 
+@pytest.mark.sqlite_only("the 404s and 405s come from the routes the views register in Python; nothing is written")
 def test_no_route_edits_or_deletes_the_log(app, db):
     rules = {
         r.endpoint: r for r in app.url_map.iter_rules() if r.endpoint.startswith(("AuditLogView.", "AuditLogApi."))
@@ -643,6 +658,9 @@ def test_no_route_edits_or_deletes_the_log(app, db):
     assert entry is not None
 
 
+@pytest.mark.sqlite_only(
+    "the flush and before-execute hooks raise in Python before an UPDATE or DELETE of the log reaches the database"
+)
 def test_the_orm_and_sql_statements_refuse_to_change_the_log(app, db, uid):
     from app.base_data.models import Unit
 

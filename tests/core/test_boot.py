@@ -2,7 +2,14 @@
 
 from importlib.metadata import version
 
+import pytest
+
 from tests.support import ROOT
+
+pytestmark = pytest.mark.sqlite_only(
+    "the login page, the language switch and the menus are rendered in Python from the message catalogue and the "
+    "role tables; no query decides what they show"
+)
 
 REQUIREMENTS = ROOT / "requirements.txt"
 
@@ -53,6 +60,10 @@ def test_menus_follow_roles(as_user):
     assert as_user("sales1").get("/users/list/").status_code == 403
 
 
+@pytest.mark.every_database(
+    "the seed finds existing roles, dictionary entries and regions by name in SQL (collations differ): a rerun must "
+    "insert nothing"
+)
 def test_seed_is_idempotent(app):
     from app.base_data.models import Region, Unit
     from app.cli import seed_all
@@ -65,6 +76,7 @@ def test_seed_is_idempotent(app):
         assert (db.session.query(Unit).count(), db.session.query(Region).count()) == before
 
 
+@pytest.mark.every_database("the probe answers ok only when its SELECT 1 succeeds on the configured database")
 def test_health_answers_without_login(app):
     resp = app.test_client().get("/health")
     assert resp.status_code == 200 and resp.json == {"status": "ok"}

@@ -17,6 +17,11 @@ from app.core import workflow
 from app.core.errors import BusinessError, Forbidden
 from app.core.workflow import APPROVED, DRAFT, REJECTED, SUBMITTED, ApprovalRecord, ApprovalRule, WorkflowMixin
 
+pytestmark = pytest.mark.every_database(
+    "numbers come from a per-dialect upsert under row locks, workflow steps are guarded UPDATEs racing in threads, "
+    "audit rows and in-use counts are written and counted in SQL inside transactions"
+)
+
 # Days of 2099 handed out once each, so no two tests (nor two runs on a kept database) share a counter.
 _DAYS = iter(random.sample(range(365), 365))
 
@@ -92,6 +97,7 @@ def test_every_prefix_numbers(db):
     db.session.commit()
 
 
+@pytest.mark.sqlite_only("the prefix is checked against PREFIXES in Python before any SQL runs")
 @pytest.mark.parametrize("prefix", ["ZZ", "xs", "", "XS "])
 def test_unknown_prefix_raises(db, prefix):
     from app.core.numbering import next_number
@@ -459,6 +465,7 @@ def test_owner_may_edit_by_status(wf):
     assert workflow.owner_may_edit(doc, manager)
 
 
+@pytest.mark.sqlite_only("owner_may_edit compares the draft's status, owner id and the user's roles in Python")
 def test_owner_may_edit_is_only_for_the_owner(wf):
     """DOMAIN.md: the *owner* may edit a draft; another salesperson may not, whatever the status."""
     doc = wf.doc(owner="sales1")

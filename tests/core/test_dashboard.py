@@ -18,6 +18,11 @@ from tests.support.workflow import move_to
 
 D = Decimal
 
+pytestmark = pytest.mark.every_database(
+    "the tiles and alerts are computed in SQL: receivables summed from NUMERIC columns, approvals counted, overdue "
+    "days from dates, each through the owner's data scope"
+)
+
 
 def run_alerts(app, when: dt.datetime):
     result = app.test_cli_runner().invoke(args=["alerts", "--now", when.strftime("%Y-%m-%dT%H:%M")])
@@ -160,6 +165,7 @@ def test_approvals_waiting_for_me(app, db, as_user, api_token, overdue_order, cl
     assert 'id="tile-approvals"' not in as_user("sales1").get("/").get_data(as_text=True)
 
 
+@pytest.mark.sqlite_only("echarts.min.js is a static file served from node_modules")
 def test_the_chart_library_is_served_by_the_app(client):
     from app.core import charts
 

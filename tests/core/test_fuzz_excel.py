@@ -24,6 +24,11 @@ from app.base_data.models import Product, Unit
 from app.crm.models import EndCustomer
 from tests.support.users import user_id
 
+pytestmark = pytest.mark.every_database(
+    "a file that passes is imported: rows are bulk-written (COPY, multi-row INSERT) in one transaction, amounts go "
+    "to NUMERIC columns, and duplicates, overflow and U+0000 meet each database's own refusals"
+)
+
 PRODUCTS = "/productview/import_xlsx/"
 CUSTOMERS = "/endcustomerview/import_xlsx/"  # the bulk write path (BulkWriter)
 UNITS = "/unitview/import_xlsx/"
@@ -243,6 +248,9 @@ def test_random_damaged_and_truncated_bytes_are_refused(app, db, admin, uid):
     assert outcomes["refused"] >= 40, outcomes
 
 
+@pytest.mark.sqlite_only(
+    "a cut-short zip is refused in Python while it is unpacked, before any row is read; only the job is recorded"
+)
 @pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9, 0.999])
 def test_a_truncated_workbook_is_damaged(app, db, admin, uid, fraction):
     data = sheet([["型号", "产品名称"]] + [[uid("TR"), "截断"] for _ in range(50)])
@@ -251,6 +259,9 @@ def test_a_truncated_workbook_is_damaged(app, db, admin, uid, fraction):
     refused(app, db, resp, before, "The file is damaged and cannot be read.")
 
 
+@pytest.mark.sqlite_only(
+    "empty, header-only, .xls and csv files are refused in Python while they are opened; no row reaches the database"
+)
 @pytest.mark.parametrize(
     "name,data,msgid",
     [
@@ -282,6 +293,9 @@ def test_empty_header_only_xls_and_csv(app, db, admin, name, data, msgid):
 # ---------------------------------------------------------------- size: zip bombs and millions of rows
 
 
+@pytest.mark.sqlite_only(
+    "the unpacked-size and CRC checks refuse the bomb in Python while the zip is read; no row reaches the database"
+)
 @pytest.mark.parametrize("declared", ["true size", "lied"])
 def test_zip_bomb_is_refused_in_bounded_memory(app, db, admin, declared):
     """About 1 MB on the wire, 1 GiB once its sheet is unpacked (twice EXCEL_IMPORT_MAX_UNZIPPED_BYTES). With its
@@ -303,6 +317,9 @@ def test_zip_bomb_is_refused_in_bounded_memory(app, db, admin, declared):
     assert growth < 64, f"{growth:.0f} MB for a file of {inflated / 2**20:.0f} MiB unpacked"
 
 
+@pytest.mark.sqlite_only(
+    "the row limit refuses the sheet in Python while its XML is streamed, before calamine or any row SQL"
+)
 @pytest.mark.parametrize("url", [PRODUCTS, CUSTOMERS])
 def test_two_million_rows_are_refused_in_bounded_memory(app, db, admin, url):
     """A real 2,000,000-row sheet (the sheet XML streamed from repeated blocks: xlsxwriter's constant_memory needs
@@ -340,6 +357,9 @@ FAR_CELLS = {
 }
 
 
+@pytest.mark.sqlite_only(
+    "the extent check refuses the far cells in Python while the sheet's XML is streamed; no row reaches the database"
+)
 @pytest.mark.parametrize("case", FAR_CELLS)
 def test_far_cells_are_refused_in_bounded_memory(app, db, admin, case):
     """A few hundred bytes whose cells lie far apart: refused by the extent check before calamine builds its dense
@@ -361,6 +381,9 @@ def test_far_cells_are_refused_in_bounded_memory(app, db, admin, case):
     assert growth < 64, f"{growth:.0f} MB"
 
 
+@pytest.mark.sqlite_only(
+    "the extent check and the header mapping are Python: the unknown column is refused before any row is written"
+)
 def test_wide_sheet_within_the_budget_is_read(app, db, admin, uid):
     """Values past column Z take the exact path and pass when the grid is small: here the header is then judged
     (an unknown column), not the size."""
@@ -426,6 +449,9 @@ def test_formulas_with_saved_results_import_their_values(app, db, admin, uid):
     assert db.session.query(Product).filter_by(model_no=trap).one().name == "=cmd|' /C calc'!A0"
 
 
+@pytest.mark.sqlite_only(
+    "formulas without results and error values are refused in Python while the cells are read; no row is written"
+)
 @pytest.mark.parametrize("url", [PRODUCTS, CUSTOMERS])
 def test_formulas_without_results_and_error_values_are_refused(app, db, admin, uid, url):
     """openpyxl (like other programs) writes formulas without results, which calamine reads as empty cells; an
@@ -456,6 +482,9 @@ def test_formulas_without_results_and_error_values_are_refused(app, db, admin, u
     )
 
 
+@pytest.mark.sqlite_only(
+    "merged cells are refused in Python while the sheet is read, before any row is converted or written"
+)
 def test_merged_cells_are_refused(app, db, admin, uid):
     """A merged cell keeps its value in the first cell only: the rows below would import it as empty."""
     before = counts(db)
@@ -539,6 +568,9 @@ def test_chinese_english_and_mixed_headers(app, db, admin, uid, header):
     assert str(db.session.query(Product).filter_by(model_no=model_no).one().sale_price) == "9.90"
 
 
+@pytest.mark.sqlite_only(
+    "the unknown header is refused in Python when the columns are mapped, before any row is converted or written"
+)
 def test_unknown_header_is_refused(app, db, admin, uid):
     before = counts(db)
     message = refused(app, db, upload(admin, sheet([["型号", "产品名称", "颜色"], [uid("UH"), "x", "红"]])), before)

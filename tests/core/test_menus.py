@@ -7,6 +7,10 @@ import pytest
 from tests.support.databases import USERS
 
 
+@pytest.mark.every_database(
+    "each menu page runs its list, dashboard and report queries (scope filters, sums, ordering) when it opens; a query "
+    "a server rejects answers 500"
+)
 @pytest.mark.parametrize("username", sorted(USERS))
 def test_every_menu_entry_opens(as_user, username):
     client = as_user(username)

@@ -19,6 +19,11 @@ from tests.support.users import user_id
 D = Decimal
 DAY = "2030-07-01"
 
+pytestmark = pytest.mark.every_database(
+    "the papers show quantities, prices and totals read back from NUMERIC columns to the cent, and find the "
+    "document through the reader's data scope in SQL"
+)
+
 
 # ---------------------------------------------------------------- amount_in_chinese
 
@@ -386,10 +391,12 @@ def test_print_page_follows_scope_and_permission(as_user, client, docs, kind):
     assert as_user(denied).get(url).status_code == 403
     assert as_user("admin").get(url).status_code == 200
     assert as_user("admin").get(f"/{view.lower()}/print/999999999").status_code == 404
-    assert client.get(url).status_code in (302, 401)  # not signed in: to the login page
+    resp = client.get(url)
+    assert resp.status_code == 302 and "/login/" in resp.headers["Location"]  # not signed in: to the login page
     assert as_user("exec").get(url).status_code == 200  # read-only roles print too
 
 
+@pytest.mark.sqlite_only("the print button is a link the show template writes from the view and the id")
 @pytest.mark.parametrize("kind", DOCS)
 def test_show_page_has_the_print_button(as_user, docs, kind):
     view, pk, _number, _p, _t, reader, *_ = docs[kind]
@@ -399,6 +406,7 @@ def test_show_page_has_the_print_button(as_user, docs, kind):
     assert f'href="/{view.lower()}/print/{pk}"' in button.group(0) and 'target="_blank"' in button.group(0)
 
 
+@pytest.mark.sqlite_only("whether a view has a paper, and so a print button, is declared in Python")
 def test_documents_without_paper_have_no_print_button(app, as_user, docs):
     from app.extensions import db
     from app.inventory.models import StockIn
@@ -410,6 +418,7 @@ def test_documents_without_paper_have_no_print_button(app, as_user, docs):
     assert "print-document" not in page
 
 
+@pytest.mark.sqlite_only("the letterhead is read from app.config by the print template; no query gives it")
 def test_letterhead_comes_from_the_configuration(app, as_user, docs):
     view, pk, *_ = docs["order"]
     url = f"/{view.lower()}/print/{pk}"
@@ -425,6 +434,7 @@ def test_letterhead_comes_from_the_configuration(app, as_user, docs):
         app.config.update(saved)
 
 
+@pytest.mark.sqlite_only("print.css and print.js are static files")
 def test_print_stylesheet_is_for_a4_paper(client):
     css = client.get("/static/css/print.css").get_data(as_text=True)
     assert "size: A4" in css and "margin: 12mm" in css

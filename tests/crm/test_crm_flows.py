@@ -9,6 +9,10 @@ from app.base_data.models import ChannelLevel
 from app.crm.models import ChannelCustomer, CustomerEvent, EndCustomer, Followup, PoolClaim
 from tests.support.users import user_id
 
+pytestmark = pytest.mark.every_database(
+    "claims, transfers and churn are guarded UPDATEs and date comparisons in SQL, seen through owner-scoped queries"
+)
+
 
 def _events(db, customer):
     kind = "channel" if isinstance(customer, ChannelCustomer) else "end"
@@ -101,6 +105,7 @@ def _run_churn(app, day: dt.date):
     return result.output
 
 
+@pytest.mark.every_database("the churn command compares assigned_at with the 30-day threshold in SQL, at its edge")
 @pytest.mark.parametrize("days,goes", [(29, False), (30, False), (31, True)])
 def test_low_level_channel_churn_edges(app, db, uid, days, goes):
     today = dt.date(2031, 3, 15)
@@ -121,6 +126,7 @@ def test_low_level_channel_churn_edges(app, db, uid, days, goes):
     assert _events(db, c) == ([("churn", True)] if goes else [])
 
 
+@pytest.mark.every_database("the churn command compares last_deal_at with the 90-day threshold in SQL, at its edge")
 @pytest.mark.parametrize("days,goes", [(90, False), (91, True)])
 def test_high_level_channel_churn_edges(app, db, uid, days, goes):
     today = dt.date(2031, 6, 1)
@@ -303,6 +309,7 @@ def test_pool_import_reports_unknown_references_per_row(app, db, as_user, uid):
     assert imported.in_pool and imported.owner_id is None and imported.region.name == "广州市"
 
 
+@pytest.mark.sqlite_only("the owner field is left off the add form in Python from the user's role; no query decides it")
 def test_salesperson_forms_offer_no_owner_field(as_user):
     assert 'name="owner"' not in as_user("sales1").get("/channelcustomerview/add").get_data(as_text=True)
     assert 'name="owner"' in as_user("manager").get("/channelcustomerview/add").get_data(as_text=True)

@@ -1,6 +1,12 @@
 """A salesperson cannot attach records to another salesperson's customer through the API (scope on references)."""
 
+import pytest
+
 from app.crm.models import ChannelCustomer, Contact, EndCustomer, Followup
+
+pytestmark = pytest.mark.every_database(
+    "each referenced customer is looked up through the owner-scoped query, which must not find another's rows"
+)
 
 
 def test_references_to_other_owners_customers_are_refused(app, db, client, api_token, uid):

@@ -3,9 +3,15 @@
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+
 from app.core.formatting import local_today
 from app.crm.models import EndCustomer, Opportunity, SalesTarget, WorkPlan
 from tests.support.users import user_id
+
+pytestmark = pytest.mark.every_database(
+    "plans, targets and the funnel are filtered by date and owner and their NUMERIC amounts summed in SQL"
+)
 
 
 def test_plans_mark_done_week_view_and_reminders(app, db, as_user, uid):

@@ -20,6 +20,11 @@ from tests.support.users import user_id
 
 D = Decimal
 
+pytestmark = pytest.mark.every_database(
+    "stock balances, moving-average costs and payments are NUMERIC columns updated by guarded UPDATEs and summed in "
+    "SQL; concurrent confirms rely on each database's row locking"
+)
+
 
 @pytest.fixture
 def inv(app, db, uid):
@@ -89,7 +94,7 @@ def test_contract_approval_payments_and_goods_received(client, db, api_token, in
     assert contract.total_amount == D("955.00") and contract.number.startswith("CG")  # 555 + 100 × 4.00
     # a payment before approval is refused
     pay = {"contract": cid, "amount": "100.00", "method": "bank", "doc_date": "2026-11-02"}
-    assert client.post("/api/v1/payment/", json=pay, headers=finance).status_code in (409, 422)
+    assert client.post("/api/v1/payment/", json=pay, headers=finance).status_code == 409
     assert act(client, purchaser, "purchase_contract", cid, "submit").status_code == 200
     assert act(client, purchaser, "purchase_contract", cid, "approve").status_code == 403
     assert act(client, admin, "purchase_contract", cid, "reject").status_code == 400
@@ -113,7 +118,7 @@ def test_contract_approval_payments_and_goods_received(client, db, api_token, in
     assert act(client, purchaser, "payment", payment_id, "audit").status_code == 403
     assert act(client, finance, "payment", payment_id, "audit").status_code == 200
     assert act(client, finance, "payment", payment_id, "audit").status_code == 409
-    assert client.delete(f"/api/v1/payment/{payment_id}", headers=finance).status_code in (409, 422)
+    assert client.delete(f"/api/v1/payment/{payment_id}", headers=finance).status_code == 409
     # goods come in against the contract, never more than ordered
     too_many = {"warehouse": inv["w1"], "contract": cid, "lines": [{"product_id": inv["p1"], "qty": "11"}]}
     resp = client.post("/api/v1/stock_in/", json=too_many, headers=purchaser)
@@ -269,7 +274,7 @@ def test_shipping_an_order_reservation_returns_and_clawback(app, client, db, api
     assert act(client, keeper, "stock_out", sid, "confirm").status_code == 200
     db.session.rollback()
     order = db.session.get(SalesOrder, order_id)
-    assert order.lines[0].shipped_qty == D("8") and str(order.status_label) in ("部分发货", "Partially Shipped")
+    assert order.lines[0].shipped_qty == D("8") and str(order.status_label) == "部分发货"
     stock_in(client, keeper, inv, [{"product_id": inv["p1"], "qty": "20", "unit_cost": "60"}])
     over = client.post(
         "/api/v1/stock_out/", json={**ship, "lines": [{"product_id": inv["p1"], "qty": "3"}]}, headers=keeper
@@ -395,11 +400,10 @@ def test_random_walk_keeps_the_ledger_sound(app, client, db, api_token, inv):
             body = {"warehouse": inv[w], "lines": [{"product_id": p, "qty": str(rng.randint(0, 20))}]}
             resource = "stock_take"
         resp = client.post(f"/api/v1/{resource}/", json=body, headers=keeper)
-        if resp.status_code != 201:
-            assert resp.status_code in (400, 409), (step, op, resp.json)
-            outcomes["refused"] += 1
-            continue
+        assert resp.status_code == 201, (step, op, resp.json)  # every draft is well-formed; refusals come on confirm
         resp = act(client, keeper, resource, resp.json["id"], "confirm")
+        # 200: posted; 409: an out, ship or transfer beyond the warehouse's balance (库存不足), or a return beyond
+        # what the order shipped (退货数量超过已发货数量); ins and takes always post
         assert resp.status_code in (200, 409), (step, op, resp.json)
         outcomes["ok" if resp.status_code == 200 else "refused"] += 1
         if step % 60 == 59:
@@ -421,7 +425,7 @@ def test_stock_pages_api_and_scope(client, db, api_token, inv):
     moves = moves.json["result"]
     assert any(r["product"]["id"] == inv["p1"] and D(str(r["qty"])) == D("2") for r in moves)
     # read-only ledger, and a salesperson does not post stock
-    assert client.post("/api/v1/stock_move/", json={}, headers=keeper).status_code in (403, 404, 405)
+    assert client.post("/api/v1/stock_move/", json={}, headers=keeper).status_code == 403  # only can_read exists
     sales1 = api_token("sales1")
     assert (
         client.post("/api/v1/stock_in/", json={"warehouse": inv["w1"], "lines": []}, headers=sales1).status_code == 403

@@ -22,6 +22,11 @@ from tests.support.workflow import move_to
 
 D = Decimal
 
+pytestmark = pytest.mark.every_database(
+    "every figure is computed in SQL: GROUP BY day, month, quarter and year of SQL dates, NUMERIC sums, aging from "
+    "date differences, ordering, and the salesperson's scope filter"
+)
+
 
 def make_order(db, app, owner, customer, day, lines, status="approved"):
     """An order through the sales services (amounts computed there), then moved to `status`."""
@@ -192,6 +197,10 @@ def test_page_json_and_excel_agree_and_nothing_loads_from_outside(client, as_use
     assert api_xlsx.status_code == 200 and api_xlsx.data[:2] == b"PK"
 
 
+@pytest.mark.sqlite_only(
+    "the query string is parsed and refused in Python (services.parse_params, periods.check_range) before any report "
+    "SQL runs"
+)
 @pytest.mark.parametrize(
     "query, status",
     [
@@ -207,6 +216,10 @@ def test_bad_parameters_are_400(client, api_token, query, status):
     assert resp.status_code == status and resp.json["message"]
 
 
+@pytest.mark.sqlite_only(
+    "who may read which report is decided in Python from the user's roles (services.may_see); the one report it runs, "
+    "stock_in_out, is checked on every database by test_stock_reports_profit_and_shipments"
+)
 def test_report_access_by_role(client, api_token, as_user):
     assert client.get("/api/v1/report/nothing", headers=api_token("manager")).status_code == 404
     assert client.get("/api/v1/report/purchase_amount", headers=api_token("sales1")).status_code == 403

@@ -18,6 +18,11 @@ from tests.support.users import user_id
 
 D = Decimal
 
+pytestmark = pytest.mark.every_database(
+    "promotion, rebate and statement date ranges are compared in SQL, and receipts, credits, rebates and opening "
+    "balances (a bulk import, refused once by a unique key) are posted to NUMERIC columns and read back to the cent"
+)
+
 
 @pytest.fixture
 def sales_world(app, db, uid):
@@ -411,7 +416,7 @@ def test_pages_of_the_sales_cycle(app, db, as_user, api_token, client, sales_wor
         "/purchaseinvoiceview/add",
     ):
         assert admin.get(url).status_code == 200, url
-    assert sales1.get("/openingbalanceview/list/").status_code in (302, 403)
+    assert sales1.get("/openingbalanceview/list/").status_code == 403  # signed in, without the permission
     # the receivables list offers the dunning filters; "overdue" keeps only orders past their due date
     html = sales1.get("/receivableview/list/").get_data(as_text=True)
     assert "7天内到期" in html and "已逾期" in html
@@ -457,7 +462,7 @@ def test_pages_of_the_sales_cycle(app, db, as_user, api_token, client, sales_wor
         f"/rebateagreementview/compute/{aid}", data={"period_start": "2045-12-01", "period_end": "2045-12-31"}
     ).get_data(as_text=True)
     assert "未达到返利门槛" in html  # nothing received then
-    assert sales1.get(f"/rebateagreementview/compute/{aid}").status_code in (302, 403)
+    assert sales1.get(f"/rebateagreementview/compute/{aid}").status_code == 403
 
 
 def test_opening_receivable_for_a_name_two_customers_share_is_refused(app, db, uid):

@@ -3,11 +3,18 @@ from it as from the lines."""
 
 from decimal import Decimal
 
+import pytest
+
 from app.reports import summary
 from app.reports.services import Params, sales_by_period
 from tests.support.sales import act, approve_order, create_order, fresh_order
 
 D = Decimal
+
+pytestmark = pytest.mark.every_database(
+    "the daily summary is kept by guarded UPDATEs and INSERT-or-ignore on approval and cancellation, rebuilt by "
+    "INSERT … SELECT … GROUP BY, and checked against monthly NUMERIC sums over the lines"
+)
 
 
 def test_summary_follows_approvals_and_cancellations(app, client, db, api_token, sales_world):
