@@ -19,7 +19,7 @@ the process; one export repeated on one worker levels off after two or three rou
 the second half, which must stay within --max-growth-mb. Exit status 1 when any of these fails.
 
 The database is made once by bench/generate.py (--orders), plus a keeper and a finance user; `--fresh` regenerates.
-`ledger_problems` and `Server` are used by tests/test_faults.py as well.
+`ledger_problems` and `Server` are used by tests/core/test_faults.py as well.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ databases.py). Each user signs in through the login form, and through the API, o
 clients carry that session (a second tab) or that token. A test about signing in itself calls `login()`.
 """
 
+import gc
 import time
 import uuid
 from decimal import Decimal
@@ -20,21 +21,28 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support import owned
-from tests.support.apps import build_app, dispose_app
+from tests.support.apps import build_app, dispose_app, freeze_heap
 from tests.support.databases import (
     PASSWORD,
     USERS,
     clone_database,
     create_database,
     kinds,
-    make_config,
     server_url,
     worker_name,
 )
 from tests.support.pages import base_data_views, csrf_token, send
-from tests.support.users import FreshUserClient, login, user_id
+from tests.support.users import FreshUserClient, add_user, login, user_id
 
 DATABASE_MARKERS = ("every_database", "sqlite_only")
+
+
+def pytest_collection_finish(session):
+    freeze_heap()
+
+
+def pytest_unconfigure(config):
+    gc.freeze()  # nothing is freed one by one at exit
 
 
 def pytest_configure(config):
@@ -93,11 +101,10 @@ class Templates:
                 pytest.skip(f"{kind} server of TEST_DATABASE_URLS not reachable: {exc}")
         from flask_migrate import upgrade
 
-        from app import create_app
         from app.cli import seed_all
         from app.extensions import db
 
-        application = create_app(make_config(url, str(self.root)), register_extra=owned.register)
+        application = build_app(url, str(self.root))
         with application.app_context():
             upgrade()
             for table in owned.TEST_TABLES:
@@ -105,14 +112,7 @@ class Templates:
             seed_all(verbose=False)
             sm = application.appbuilder.sm
             for username, role in USERS.items():
-                sm.add_user(
-                    username=username,
-                    first_name=username,
-                    last_name="测试",
-                    email=f"{username}@t.invalid",
-                    role=sm.find_role(role),
-                    password=PASSWORD,
-                )
+                add_user(sm, username, role)
             db.session.remove()
             db.engine.dispose()
         return url
@@ -157,15 +157,10 @@ def app(db_kind, fresh_database, tmp_path_factory):
         url = fresh_database("sqlite", "test")
     else:
         url = fresh_database(db_kind, sa.engine.make_url(server_url(db_kind)).database)
-    from app import create_app
-    from app.extensions import db
-
-    application = create_app(make_config(url, str(tmp_path_factory.mktemp("instance"))), register_extra=owned.register)
+    application = build_app(url, str(tmp_path_factory.mktemp("instance")))
     application.test_client_class = FreshUserClient
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose_app(application)
 
 
 @pytest.fixture

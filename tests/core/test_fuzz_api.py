@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.support.apps import build_app, dispose_app
 from tests.support.databases import PASSWORD
+from tests.support.users import add_user
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "4"))
 SEED = int(os.environ.get("FUZZ_SEED", "20260105"))
@@ -59,14 +60,7 @@ def fuzz_app(fresh_database, tmp_path_factory):
         sm = application.appbuilder.sm
         for username, role in FUZZERS.items():
             if not sm.find_user(username=username):
-                sm.add_user(
-                    username=username,
-                    first_name=username,
-                    last_name="模糊",
-                    email=f"{username}@t.invalid",
-                    role=sm.find_role(role),
-                    password=PASSWORD,
-                )
+                add_user(sm, username, role, last_name="模糊")
         db.session.remove()
     yield application
     dispose_app(application)

@@ -15,13 +15,20 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from tests.support import ROOT, owned
-from tests.support.databases import PASSWORD, make_config
+from tests.support.apps import build_app, dispose_app
+from tests.support.databases import PASSWORD
 from tests.support.pages import csrf_token, read_catalog, send
+from tests.support.users import add_user
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 NONCE = re.compile(r"script-src 'self' 'nonce-([A-Za-z0-9_-]{20,})'")
 GOOD = "Lantern-7Harbor"
 
+# the lockout tests: what they check is kept and compared in the database
+LOCKOUT_IN_SQL = pytest.mark.every_database(
+    "failures are counted with an UPDATE of fail_login_count and the lockout window runs from MAX(at) of the audit "
+    "log's DATETIME rows, both in SQL"
+)
 pytestmark = pytest.mark.sqlite_only(
     "headers, CSP nonces, the rate limit (counted in memory), the password policy, cookies and the config are "
     "decided in Python; no query changes them"
@@ -35,17 +42,7 @@ def make_user(app, username: str, password: str = PASSWORD, role: str = "Salespe
     from app.extensions import db
 
     with app.app_context():
-        sm = app.appbuilder.sm
-        user = sm.add_user(
-            username=username,
-            first_name=username,
-            last_name="测试",
-            email=f"{username}@t.invalid",
-            role=sm.find_role(role),
-            password=password,
-        )
-        assert user, username
-        user_id = user.id
+        user_id = add_user(app.appbuilder.sm, username, role, password).id
         db.session.remove()
     return user_id
 
@@ -298,10 +295,7 @@ def test_chart_pages_draw_from_local_scripts_with_data_in_a_nonced_block(as_user
 # ================================================================== lockout
 
 
-@pytest.mark.every_database(
-    "failures are counted with an UPDATE of fail_login_count and the lockout window runs from MAX(at) of the audit "
-    "log's DATETIME rows, both in SQL"
-)
+@LOCKOUT_IN_SQL
 def test_lockout_after_repeated_failures_then_window_passes(app, uid):
     name = uid("lock")
     user_id = make_user(app, name)
@@ -336,10 +330,7 @@ def test_lockout_after_repeated_failures_then_window_passes(app, uid):
     assert_chinese(expected, LOCKED_MSGID)
 
 
-@pytest.mark.every_database(
-    "failures are counted with an UPDATE of fail_login_count and the lockout window runs from MAX(at) of the audit "
-    "log's DATETIME rows, both in SQL"
-)
+@LOCKOUT_IN_SQL
 def test_lockout_is_per_username(app, uid):
     locked, other = uid("lockA"), uid("lockB")
     make_user(app, locked)
@@ -354,10 +345,7 @@ def test_lockout_is_per_username(app, uid):
     assert not attempt(app.test_client(), locked, PASSWORD)[0]
 
 
-@pytest.mark.every_database(
-    "failures are counted with an UPDATE of fail_login_count and the lockout window runs from MAX(at) of the audit "
-    "log's DATETIME rows, both in SQL"
-)
+@LOCKOUT_IN_SQL
 def test_old_failures_do_not_add_up(app, uid):
     name = uid("lockC")
     user_id = make_user(app, name)
@@ -371,33 +359,19 @@ def test_old_failures_do_not_add_up(app, uid):
         assert app.appbuilder.sm.get_user_by_id(user_id).fail_login_count == 0  # reset by the success (FAB)
 
 
-@pytest.mark.every_database(
-    "failures are counted with an UPDATE of fail_login_count and the lockout window runs from MAX(at) of the audit "
-    "log's DATETIME rows, both in SQL"
-)
+@LOCKOUT_IN_SQL
 def test_failure_count_is_in_the_database_for_every_server(app, uid):
     """A second app on the same database (another server) sees the lockout made through the first."""
-    from app import create_app
-
     name = uid("lockD")
     make_user(app, name)
     for _ in range(5):
         attempt(app.test_client(), name, "wrong-Passw0rd")
-    other = create_app(
-        make_config(app.config["SQLALCHEMY_DATABASE_URI"], app.instance_path), register_extra=owned.register
-    )
+    other = build_app(app.config["SQLALCHEMY_DATABASE_URI"], app.instance_path)
     assert not attempt(other.test_client(), name, PASSWORD)[0]
-    from app.extensions import db
-
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose_app(other)
 
 
-@pytest.mark.every_database(
-    "failures are counted with an UPDATE of fail_login_count and the lockout window runs from MAX(at) of the audit "
-    "log's DATETIME rows, both in SQL"
-)
+@LOCKOUT_IN_SQL
 def test_admin_unlocks_by_action_or_password_reset(app, as_user, uid):
     admin = as_user("admin")
     first, second = uid("lockE"), uid("lockF")
@@ -424,10 +398,7 @@ def test_admin_unlocks_by_action_or_password_reset(app, as_user, uid):
         db.session.remove()
 
 
-@pytest.mark.every_database(
-    "failures are counted with an UPDATE of fail_login_count and the lockout window runs from MAX(at) of the audit "
-    "log's DATETIME rows, both in SQL"
-)
+@LOCKOUT_IN_SQL
 def test_unlock_and_password_reset_need_the_csrf_token(app, csrf_app, csrf_admin, uid):
     name = uid("lockH")
     user_id = make_user(app, name)
@@ -449,10 +420,7 @@ def test_unlock_and_password_reset_need_the_csrf_token(app, csrf_app, csrf_admin
     assert attempt(app.test_client(), name, PASSWORD)[0]
 
 
-@pytest.mark.every_database(
-    "failures are counted with an UPDATE of fail_login_count and the lockout window runs from MAX(at) of the audit "
-    "log's DATETIME rows, both in SQL"
-)
+@LOCKOUT_IN_SQL
 def test_salesperson_cannot_unlock(app, as_user, uid):
     name = uid("lockG")
     user_id = make_user(app, name)
@@ -473,19 +441,15 @@ def test_unknown_username_is_just_an_invalid_login(client):
 @pytest.fixture(scope="module")
 def limited_app(app, tmp_path_factory):
     """A second app on the same database with the login rate limit on, as configured outside tests."""
-    from app import create_app
-
-    cfg = make_config(app.config["SQLALCHEMY_DATABASE_URI"], str(tmp_path_factory.mktemp("limit")))
-    cfg.AUTH_RATE_LIMITED = True
-    cfg.RATELIMIT_ENABLED = True
-    cfg.AUTH_RATE_LIMIT = "3 per minute"
-    application = create_app(cfg, register_extra=owned.register)
+    application = build_app(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        str(tmp_path_factory.mktemp("limit")),
+        AUTH_RATE_LIMITED=True,
+        RATELIMIT_ENABLED=True,
+        AUTH_RATE_LIMIT="3 per minute",
+    )
     yield application
-    from app.extensions import db
-
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose_app(application)
 
 
 def test_config_turns_the_rate_limit_on():
@@ -736,11 +700,7 @@ def production_app(app, tmp_path_factory):
             else:
                 os.environ[key] = value
     yield application
-    from app.extensions import db
-
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose_app(application)
 
 
 def session_cookie(resp) -> str:

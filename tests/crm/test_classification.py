@@ -213,7 +213,7 @@ def test_the_classify_command(app, db, make):
     assert db.session.get(EndCustomer, first.id).abc_at >= before
     assert run_classify(app, "--date", "2051-12-31") == counts  # safe to repeat
     bad = app.test_cli_runner().invoke(args=["classify", "--date", "31/12/2051"])
-    assert bad.exit_code != 0
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output  # click's usage error, saying what to write
     # a customer with no money in the window falls back to C on the next run
     run_classify(app, "--date", "2053-06-30")
     assert classes(db, first, second) == ["C", "C"]

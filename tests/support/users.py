@@ -29,3 +29,17 @@ class FreshUserClient(FlaskClient):
             for key in [k for k in vars(g) if k in ("user", "_login_user") or k.startswith("_jwt_extended")]:
                 g.pop(key, None)
         return super().open(*args, **kwargs)
+
+
+def add_user(sm, username: str, role: str, password: str = PASSWORD, last_name: str = "测试"):
+    """A user of one role, named after its login, as the test users are made."""
+    user = sm.add_user(
+        username=username,
+        first_name=username,
+        last_name=last_name,
+        email=f"{username}@t.invalid",
+        role=sm.find_role(role),
+        password=password,
+    )
+    assert user, username
+    return user
